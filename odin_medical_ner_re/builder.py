@@ -1,0 +1,334 @@
+"""``datasets`` builder for the synthetic notes: configs ``1k``, ``10k`` and ``complex``.
+
+Each split is cut into shards passed through ``gen_kwargs`` so ``num_proc`` spreads
+them over processes; every shard draws from its own ``random.Random`` seeded from
+(config, split, seed, shard), which makes the output independent of ``num_proc``.
+A share of surface forms (hashed from the seed) is held out of train/validation/test
+and is the only vocabulary of ``test_unseen``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import datasets
+
+from .errors import UserInputError
+from .generator import COMPLEXITY_PRESETS, MedicalTextGenerator
+from .schema import ENTITY_TYPES, RELATION_TYPES, Document
+from .tokenize import bio_tags, tokenize
+
+SPLITS: tuple[str, ...] = ("train", "validation", "test", "test_unseen")
+BIO_LABELS: tuple[str, ...] = ("O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I")))
+
+_DESCRIPTION = (
+    "Synthetic clinical notes annotated with five entity types (Disease, Symptom, Drug, "
+    "Procedure, Lab_Test) and four relations (treats, causes, indicates, prevents); every "
+    "relation is a fact of a curated medical knowledge base and every offset is exact."
+)
+
+
+def features() -> datasets.Features:
+    """The schema shared by the builder, the Hub export and the benchmark adapters."""
+    return features_for(ENTITY_TYPES, RELATION_TYPES)
+
+
+def features_for(entity_types: tuple[str, ...] | list[str], relation_types: tuple[str, ...] | list[str]) -> datasets.Features:
+    """Same columns with other label sets (real corpora keep their native labels)."""
+    bio = ["O", *(f"{p}-{t}" for t in entity_types for p in ("B", "I"))]
+    return datasets.Features(
+        {
+            "id": datasets.Value("string"),
+            "text": datasets.Value("string"),
+            "entities": datasets.List(
+                {
+                    "id": datasets.Value("string"),
+                    "text": datasets.Value("string"),
+                    "type": datasets.ClassLabel(names=list(entity_types)),
+                    "start": datasets.Value("int32"),
+                    "end": datasets.Value("int32"),
+                    "negated": datasets.Value("bool"),
+                }
+            ),
+            "relations": datasets.List(
+                {
+                    "id": datasets.Value("string"),
+                    "type": datasets.ClassLabel(names=list(relation_types)),
+                    "head": datasets.Value("string"),
+                    "tail": datasets.Value("string"),
+                }
+            ),
+            "tokens": datasets.List(datasets.Value("string")),
+            "ner_tags": datasets.List(datasets.ClassLabel(names=bio)),
+            "metadata": {
+                "config": datasets.Value("string"),
+                "split": datasets.Value("string"),
+                "seed": datasets.Value("int64"),
+                "shard": datasets.Value("int32"),
+                "templates": datasets.List(datasets.Value("string")),
+            },
+        }
+    )
+
+
+@dataclass
+class OdinNerReConfig(datasets.BuilderConfig):
+    """Sizes, seed and note complexity; any field can be overridden as a config kwarg."""
+
+    num_train: int = 1_000
+    num_validation: int = 200
+    num_test: int = 200
+    num_test_unseen: int = 200
+    seed: int = 42
+    complexity: str = "simple"
+    unseen_share: float = 0.2
+    shard_size: int = 2_000
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for split in SPLITS:
+            value = getattr(self, f"num_{split}")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise UserInputError(f"num_{split} must be a positive integer, got {value!r}")
+        if self.shard_size < 1:
+            raise UserInputError(f"shard_size must be positive, got {self.shard_size}")
+        if self.complexity not in COMPLEXITY_PRESETS:
+            raise UserInputError(f"unknown complexity {self.complexity!r}; valid: {', '.join(COMPLEXITY_PRESETS)}")
+        if not 0.0 < self.unseen_share < 1.0:
+            raise UserInputError(f"unseen_share must be in (0, 1), got {self.unseen_share}")
+
+    def size(self, split: str) -> int:
+        return getattr(self, f"num_{split}")
+
+
+def stable_int(*parts: Any) -> int:
+    """A process-independent 64-bit integer from ``parts`` (Python's ``hash`` is salted)."""
+    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def is_held_out(surface_form: str, seed: int, share: float) -> bool:
+    """Whether a surface form belongs to the ``test_unseen`` vocabulary (case-insensitive)."""
+    return stable_int("unseen", seed, surface_form.casefold()) < share * 2**64
+
+
+def surface_form_filter(split: str, seed: int, share: float) -> Callable[[str], bool]:
+    if split == "test_unseen":
+        return lambda form: is_held_out(form, seed, share)
+    return lambda form: not is_held_out(form, seed, share)
+
+
+def document_to_example(doc: Document, config: str, split: str, seed: int, shard: int) -> dict[str, Any]:
+    tokens = tokenize(doc.text)
+    tags = bio_tags(tokens, ((e.start, e.end, e.type) for e in doc.entities))
+    return {
+        "id": doc.id,
+        "text": doc.text,
+        "entities": [
+            {"id": e.id, "text": e.text, "type": e.type, "start": e.start, "end": e.end, "negated": e.negated}
+            for e in doc.entities
+        ],
+        "relations": [{"id": r.id, "type": r.type, "head": r.head, "tail": r.tail} for r in doc.relations],
+        "tokens": [t for t, _, _ in tokens],
+        "ner_tags": tags,
+        "metadata": {
+            "config": config,
+            "split": split,
+            "seed": seed,
+            "shard": shard,
+            "templates": doc.metadata.get("templates", []),
+        },
+    }
+
+
+class OdinNerRe(datasets.GeneratorBasedBuilder):
+    """Synthetic medical NER/RE notes (see the dataset card for the method and limits)."""
+
+    BUILDER_CONFIG_CLASS = OdinNerReConfig
+    BUILDER_CONFIGS = [
+        OdinNerReConfig(name="1k", description="1,000 short notes for training, 200 per evaluation split."),
+        OdinNerReConfig(
+            name="10k",
+            description="10,000 short notes for training, 1,000 per evaluation split.",
+            num_train=10_000, num_validation=1_000, num_test=1_000, num_test_unseen=1_000,
+        ),
+        OdinNerReConfig(
+            name="complex",
+            description="Long multi-section notes: more entities and relations, negation, "
+            "abbreviations and cross-sentence relations.",
+            num_train=10_000, num_validation=1_000, num_test=1_000, num_test_unseen=1_000,
+            complexity="complex",
+        ),
+    ]
+    DEFAULT_CONFIG_NAME = "1k"
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(
+            description=_DESCRIPTION,
+            features=features(),
+            homepage="https://github.com/odin-medical-ner-re/odin-medical-ner-re",
+            license="apache-2.0",
+        )
+
+    def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
+        config = self.config
+        generators = []
+        for split in SPLITS:
+            total = config.size(split)
+            shards = [
+                {"split": split, "shard": i, "start": start, "count": min(config.shard_size, total - start)}
+                for i, start in enumerate(range(0, total, config.shard_size))
+            ]
+            generators.append(datasets.SplitGenerator(name=split, gen_kwargs={"shards": shards}))
+        return generators
+
+    def _generate_examples(self, shards: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
+        config = self.config
+        for shard in shards:
+            split, index = shard["split"], shard["shard"]
+            shard_seed = stable_int(config.name, split, config.seed, index)
+            generator = MedicalTextGenerator(
+                seed=shard_seed,
+                complexity=config.complexity,
+                surface_form_filter=surface_form_filter(split, config.seed, config.unseen_share),
+            )
+            for offset in range(shard["count"]):
+                doc_id = f"{config.name}-{split}-{shard['start'] + offset:07d}"
+                doc = generator.generate_clinical_note(doc_id)
+                yield doc_id, document_to_example(doc, config.name, split, config.seed, index)
+
+
+def config_names() -> list[str]:
+    return [c.name for c in OdinNerRe.BUILDER_CONFIGS]
+
+
+def make_builder(config_name: str = "10k", cache_dir: str | None = None, **overrides: Any) -> OdinNerRe:
+    """The builder for ``config_name`` with size/seed/complexity overrides."""
+    if config_name not in config_names():
+        raise UserInputError(f"unknown config {config_name!r}; valid configs: {', '.join(config_names())}")
+    unknown = set(overrides) - set(OdinNerReConfig.__dataclass_fields__)
+    if unknown:
+        valid = sorted(set(OdinNerReConfig.__dataclass_fields__) - {"name", "version", "data_dir", "data_files", "description"})
+        raise UserInputError(f"unknown option(s) {sorted(unknown)}; valid: {', '.join(valid)}")
+    return OdinNerRe(config_name=config_name, cache_dir=cache_dir, **overrides)
+
+
+def load_dataset(
+    config_name: str = "10k", *, cache_dir: str | None = None, num_proc: int | None = None, **overrides: Any
+) -> datasets.DatasetDict:
+    """Build (or reuse from cache) and return the ``DatasetDict`` of a config.
+
+    This is the local equivalent of ``datasets.load_dataset("odin_medical_ner_re", name)``:
+    ``datasets`` >= 4 no longer runs loading scripts, so the builder is used directly.
+    """
+    builder = make_builder(config_name, cache_dir=cache_dir, **overrides)
+    builder.download_and_prepare(num_proc=num_proc)
+    return builder.as_dataset()
+
+
+def to_bigbio_kb(dataset: datasets.Dataset) -> datasets.Dataset:
+    """The BigBIO ``bigbio_kb`` view of a split (passages, entities with offset lists, relations)."""
+    entity_names = dataset.features["entities"].feature["type"].names
+    relation_names = dataset.features["relations"].feature["type"].names
+
+    def convert(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": row["id"],
+            "document_id": row["id"],
+            "passages": [{"id": f"{row['id']}-P0", "type": "note", "text": [row["text"]], "offsets": [[0, len(row["text"])]]}],
+            "entities": [
+                {
+                    "id": f"{row['id']}-{e['id']}",
+                    "type": entity_names[e["type"]],
+                    "text": [e["text"]],
+                    "offsets": [[e["start"], e["end"]]],
+                    "normalized": [],
+                }
+                for e in row["entities"]
+            ],
+            "events": [],
+            "coreferences": [],
+            "relations": [
+                {
+                    "id": f"{row['id']}-{r['id']}",
+                    "type": relation_names[r["type"]],
+                    "arg1_id": f"{row['id']}-{r['head']}",
+                    "arg2_id": f"{row['id']}-{r['tail']}",
+                    "normalized": [],
+                }
+                for r in row["relations"]
+            ],
+        }
+
+    return dataset.map(convert, remove_columns=dataset.column_names, features=bigbio_kb_features())
+
+
+def bigbio_kb_features() -> datasets.Features:
+    text_list = datasets.List(datasets.Value("string"))
+    offsets = datasets.List(datasets.List(datasets.Value("int32")))
+    normalized = datasets.List({"db_name": datasets.Value("string"), "db_id": datasets.Value("string")})
+    return datasets.Features(
+        {
+            "id": datasets.Value("string"),
+            "document_id": datasets.Value("string"),
+            "passages": datasets.List(
+                {"id": datasets.Value("string"), "type": datasets.Value("string"), "text": text_list, "offsets": offsets}
+            ),
+            "entities": datasets.List(
+                {
+                    "id": datasets.Value("string"),
+                    "type": datasets.Value("string"),
+                    "text": text_list,
+                    "offsets": offsets,
+                    "normalized": normalized,
+                }
+            ),
+            "events": datasets.List(
+                {
+                    "id": datasets.Value("string"),
+                    "type": datasets.Value("string"),
+                    "trigger": {"text": text_list, "offsets": offsets},
+                    "arguments": datasets.List({"role": datasets.Value("string"), "ref_id": datasets.Value("string")}),
+                }
+            ),
+            "coreferences": datasets.List({"id": datasets.Value("string"), "entity_ids": text_list}),
+            "relations": datasets.List(
+                {
+                    "id": datasets.Value("string"),
+                    "type": datasets.Value("string"),
+                    "arg1_id": datasets.Value("string"),
+                    "arg2_id": datasets.Value("string"),
+                    "normalized": normalized,
+                }
+            ),
+        }
+    )
+
+
+def row_to_document(row: dict[str, Any], entity_names: list[str] | None = None, relation_names: list[str] | None = None) -> Document:
+    """A dataset row (ClassLabel ints or names) back to a :class:`Document`."""
+    entity_names = entity_names or list(ENTITY_TYPES)
+    relation_names = relation_names or list(RELATION_TYPES)
+
+    def name(value: Any, names: list[str]) -> str:
+        return names[value] if isinstance(value, int) else str(value)
+
+    data = {
+        "id": row["id"],
+        "text": row["text"],
+        "entities": [{**e, "type": name(e["type"], entity_names)} for e in _records(row["entities"])],
+        "relations": [{**r, "type": name(r["type"], relation_names)} for r in _records(row["relations"])],
+        "metadata": {k: v for k, v in (row.get("metadata") or {}).items() if k != "templates"},
+    }
+    return Document.from_dict(data)
+
+
+def _records(column: Any) -> list[dict[str, Any]]:
+    """A list-of-structs cell as a list of dicts (datasets may hand it over as a dict of lists)."""
+    if isinstance(column, dict):
+        keys = list(column)
+        return [dict(zip(keys, values, strict=True)) for values in zip(*(column[k] for k in keys), strict=True)]
+    return list(column or [])

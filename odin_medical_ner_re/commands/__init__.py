@@ -1,0 +1,1 @@
+"""Sub-commands of ``odin-ner-re``; each module has ``register(subparsers)``."""
