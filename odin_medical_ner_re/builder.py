@@ -36,7 +36,9 @@ def features() -> datasets.Features:
     return features_for(ENTITY_TYPES, RELATION_TYPES)
 
 
-def features_for(entity_types: tuple[str, ...] | list[str], relation_types: tuple[str, ...] | list[str]) -> datasets.Features:
+def features_for(
+    entity_types: tuple[str, ...] | list[str], relation_types: tuple[str, ...] | list[str]
+) -> datasets.Features:
     """Same columns with other label sets (real corpora keep their native labels)."""
     bio = ["O", *(f"{p}-{t}" for t in entity_types for p in ("B", "I"))]
     return datasets.Features(
@@ -96,7 +98,9 @@ class OdinNerReConfig(datasets.BuilderConfig):
         if self.shard_size < 1:
             raise UserInputError(f"shard_size must be positive, got {self.shard_size}")
         if self.complexity not in COMPLEXITY_PRESETS:
-            raise UserInputError(f"unknown complexity {self.complexity!r}; valid: {', '.join(COMPLEXITY_PRESETS)}")
+            raise UserInputError(
+                f"unknown complexity {self.complexity!r}; valid: {', '.join(COMPLEXITY_PRESETS)}"
+            )
         if not 0.0 < self.unseen_share < 1.0:
             raise UserInputError(f"unseen_share must be in (0, 1), got {self.unseen_share}")
 
@@ -153,13 +157,19 @@ class OdinNerRe(datasets.GeneratorBasedBuilder):
         OdinNerReConfig(
             name="10k",
             description="10,000 short notes for training, 1,000 per evaluation split.",
-            num_train=10_000, num_validation=1_000, num_test=1_000, num_test_unseen=1_000,
+            num_train=10_000,
+            num_validation=1_000,
+            num_test=1_000,
+            num_test_unseen=1_000,
         ),
         OdinNerReConfig(
             name="complex",
             description="Long multi-section notes: more entities and relations, negation, "
             "abbreviations and cross-sentence relations.",
-            num_train=10_000, num_validation=1_000, num_test=1_000, num_test_unseen=1_000,
+            num_train=10_000,
+            num_validation=1_000,
+            num_test=1_000,
+            num_test_unseen=1_000,
             complexity="complex",
         ),
     ]
@@ -211,7 +221,10 @@ def make_builder(config_name: str = "10k", cache_dir: str | None = None, **overr
         raise UserInputError(f"unknown config {config_name!r}; valid configs: {', '.join(config_names())}")
     unknown = set(overrides) - set(OdinNerReConfig.__dataclass_fields__)
     if unknown:
-        valid = sorted(set(OdinNerReConfig.__dataclass_fields__) - {"name", "version", "data_dir", "data_files", "description"})
+        valid = sorted(
+            set(OdinNerReConfig.__dataclass_fields__)
+            - {"name", "version", "data_dir", "data_files", "description"}
+        )
         raise UserInputError(f"unknown option(s) {sorted(unknown)}; valid: {', '.join(valid)}")
     return OdinNerRe(config_name=config_name, cache_dir=cache_dir, **overrides)
 
@@ -238,7 +251,14 @@ def to_bigbio_kb(dataset: datasets.Dataset) -> datasets.Dataset:
         return {
             "id": row["id"],
             "document_id": row["id"],
-            "passages": [{"id": f"{row['id']}-P0", "type": "note", "text": [row["text"]], "offsets": [[0, len(row["text"])]]}],
+            "passages": [
+                {
+                    "id": f"{row['id']}-P0",
+                    "type": "note",
+                    "text": [row["text"]],
+                    "offsets": [[0, len(row["text"])]],
+                }
+            ],
             "entities": [
                 {
                     "id": f"{row['id']}-{e['id']}",
@@ -275,7 +295,12 @@ def bigbio_kb_features() -> datasets.Features:
             "id": datasets.Value("string"),
             "document_id": datasets.Value("string"),
             "passages": datasets.List(
-                {"id": datasets.Value("string"), "type": datasets.Value("string"), "text": text_list, "offsets": offsets}
+                {
+                    "id": datasets.Value("string"),
+                    "type": datasets.Value("string"),
+                    "text": text_list,
+                    "offsets": offsets,
+                }
             ),
             "entities": datasets.List(
                 {
@@ -291,7 +316,9 @@ def bigbio_kb_features() -> datasets.Features:
                     "id": datasets.Value("string"),
                     "type": datasets.Value("string"),
                     "trigger": {"text": text_list, "offsets": offsets},
-                    "arguments": datasets.List({"role": datasets.Value("string"), "ref_id": datasets.Value("string")}),
+                    "arguments": datasets.List(
+                        {"role": datasets.Value("string"), "ref_id": datasets.Value("string")}
+                    ),
                 }
             ),
             "coreferences": datasets.List({"id": datasets.Value("string"), "entity_ids": text_list}),
@@ -308,7 +335,9 @@ def bigbio_kb_features() -> datasets.Features:
     )
 
 
-def row_to_document(row: dict[str, Any], entity_names: list[str] | None = None, relation_names: list[str] | None = None) -> Document:
+def row_to_document(
+    row: dict[str, Any], entity_names: list[str] | None = None, relation_names: list[str] | None = None
+) -> Document:
     """A dataset row (ClassLabel ints or names) back to a :class:`Document`."""
     entity_names = entity_names or list(ENTITY_TYPES)
     relation_names = relation_names or list(RELATION_TYPES)
@@ -330,5 +359,7 @@ def _records(column: Any) -> list[dict[str, Any]]:
     """A list-of-structs cell as a list of dicts (datasets may hand it over as a dict of lists)."""
     if isinstance(column, dict):
         keys = list(column)
-        return [dict(zip(keys, values, strict=True)) for values in zip(*(column[k] for k in keys), strict=True)]
+        return [
+            dict(zip(keys, values, strict=True)) for values in zip(*(column[k] for k in keys), strict=True)
+        ]
     return list(column or [])

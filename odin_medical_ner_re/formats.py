@@ -5,13 +5,14 @@ its training vocabulary and scores near zero on names it never saw. Here the pro
 numbers every token of the note (``@1 Patient @2 is ...``) and the completion points
 into it::
 
-    @12 @12 Drug
-    @15 @17 Disease
+    Drug @12 @12
+    Disease @15 @17
     treats @12 @15
 
-An entity line is ``@first @last Type`` (token indices, inclusive); a relation line is
+An entity line is ``Type @first @last`` (token indices, inclusive); a relation line is
 ``relation @head @tail`` where head and tail are the first token indices of entity
-lines. Extraction becomes selection, offsets are recovered exactly from the source
+lines. Labels come first so that a line never starts with a marker: tokenizers that
+fold the space before a marker into the marker token would otherwise fold the newline. Extraction becomes selection, offsets are recovered exactly from the source
 tokens, every line stands alone (a truncated answer loses only its last lines), and
 the parser never raises: it keeps what it can and counts what it could not use.
 """
@@ -29,11 +30,11 @@ from .tokenize import tokenize
 MARKER = "@"
 INSTRUCTION = (
     "Extract the {entity_types} entities and the {relation_types} relations from the clinical note. "
-    "Its tokens are numbered @1, @2, ... Answer one line per entity, '@first @last Type', "
+    "Its tokens are numbered @1, @2, ... Answer one line per entity, 'Type @first @last', "
     "then one line per relation, 'relation @head @tail', using the first token of each argument."
 )
-_ENTITY_LINE = re.compile(r"^@(\d+)\s+@(\d+)\s+(\S+)$")
-_RELATION_LINE = re.compile(r"^(\S+)\s+@(\d+)\s+@(\d+)$")
+# Whitespace before a marker is optional: tokenizers may drop the space before a marker token.
+_LINE = re.compile(r"^([^\s@]+)\s*@(\d+)\s*@(\d+)$")
 
 
 def numbered_text(text: str) -> str:
@@ -73,10 +74,12 @@ def build_completion(doc: Document) -> str:
         if first is None or last is None:
             continue
         first_token[entity.id] = first
-        lines.append(f"{MARKER}{first} {MARKER}{last} {entity.type}")
+        lines.append(f"{entity.type} {MARKER}{first} {MARKER}{last}")
     for relation in doc.relations:
         if relation.head in first_token and relation.tail in first_token:
-            lines.append(f"{relation.type} {MARKER}{first_token[relation.head]} {MARKER}{first_token[relation.tail]}")
+            lines.append(
+                f"{relation.type} {MARKER}{first_token[relation.head]} {MARKER}{first_token[relation.tail]}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -86,7 +89,10 @@ def to_prompt_completion(
     relation_types: Sequence[str] = RELATION_TYPES,
 ) -> dict[str, str]:
     """Standard (non-conversational) prompt/completion pair, as TRL's SFTTrainer takes it."""
-    return {"prompt": build_prompt(doc.text, entity_types, relation_types), "completion": build_completion(doc)}
+    return {
+        "prompt": build_prompt(doc.text, entity_types, relation_types),
+        "completion": build_completion(doc),
+    }
 
 
 def to_messages(
@@ -140,40 +146,38 @@ def parse_completion(
     Lines that match neither shape count as unparsed; spans outside the note or
     reversed, overlapping an earlier entity, or with an unknown label are dropped and
     counted; relations whose arguments are not entity lines count as dangling.
-    ``entity_types``/``relation_types`` of None accept any label.
+    A label among ``relation_types`` makes a relation line, any other an entity line;
+    ``entity_types`` of None accepts any entity label.
     """
     result = ParseResult()
     tokens = tokenize(source_text)
     by_first: dict[int, Entity] = {}
     taken: list[tuple[int, int]] = []
     pending_relations: list[tuple[str, int, int]] = []
+    relation_labels = set(relation_types or ())
     for raw_line in completion.splitlines():
         line = raw_line.strip()
         if not line:
             continue
-        entity_match = _ENTITY_LINE.match(line)
-        relation_match = None if entity_match else _RELATION_LINE.match(line)
-        if entity_match:
-            first, last, label = int(entity_match[1]), int(entity_match[2]), entity_match[3]
-            if entity_types is not None and label not in entity_types:
-                result.unknown_labels += 1
-                continue
-            if not (1 <= first <= last <= len(tokens)) or any(first <= b and a <= last for a, b in taken):
-                result.invalid_spans += 1
-                continue
-            start, end = tokens[first - 1][1], tokens[last - 1][2]
-            entity = Entity(f"T{len(result.entities) + 1}", source_text[start:end], label, start, end)
-            result.entities.append(entity)
-            by_first[first] = entity
-            taken.append((first, last))
-        elif relation_match:
-            label = relation_match[1]
-            if relation_types is not None and label not in relation_types:
-                result.unknown_labels += 1
-                continue
-            pending_relations.append((label, int(relation_match[2]), int(relation_match[3])))
-        else:
+        match = _LINE.match(line)
+        if match is None:
             result.unparsed_lines += 1
+            continue
+        label, first, last = match[1], int(match[2]), int(match[3])
+        if label in relation_labels:
+            pending_relations.append((label, first, last))
+            continue
+        if entity_types is not None and label not in entity_types:
+            result.unknown_labels += 1
+            continue
+        if not (1 <= first <= last <= len(tokens)) or any(first <= b and a <= last for a, b in taken):
+            result.invalid_spans += 1
+            continue
+        start, end = tokens[first - 1][1], tokens[last - 1][2]
+        entity = Entity(f"T{len(result.entities) + 1}", source_text[start:end], label, start, end)
+        result.entities.append(entity)
+        by_first[first] = entity
+        taken.append((first, last))
     seen: set[tuple[str, str, str]] = set()
     for label, head, tail in pending_relations:
         if head not in by_first or tail not in by_first:

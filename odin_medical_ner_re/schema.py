@@ -125,7 +125,9 @@ class Document:
         metadata = data.get("metadata") or {}
         if not isinstance(metadata, dict):
             raise UserInputError(f"document {doc_id}: 'metadata' must be an object")
-        return cls(id=doc_id, text=data["text"], entities=entities, relations=relations, metadata=dict(metadata))
+        return cls(
+            id=doc_id, text=data["text"], entities=entities, relations=relations, metadata=dict(metadata)
+        )
 
 
 def _relation_from_dict(raw: Any, index: int, entities: list[Entity], doc_id: str) -> Relation:
@@ -178,7 +180,7 @@ def validate(doc: Document) -> list[str]:
         elif doc.text[entity.start : entity.end] != entity.text:
             problems.append(
                 f"{where}: text {entity.text!r} != text[{entity.start}:{entity.end}] "
-                f"{doc.text[entity.start:entity.end]!r}"
+                f"{doc.text[entity.start : entity.end]!r}"
             )
     by_id = doc.entity_by_id()
     valid = set(VALID_RELATION_ARGUMENTS)
@@ -191,9 +193,13 @@ def validate(doc: Document) -> list[str]:
         seen_relation_ids.add(relation.id)
         if relation.type not in RELATION_TYPES:
             problems.append(f"{where}: unknown type {relation.type!r} (valid: {', '.join(RELATION_TYPES)})")
-        missing = [role for role, ref in (("head", relation.head), ("tail", relation.tail)) if ref not in by_id]
+        missing = [
+            role for role, ref in (("head", relation.head), ("tail", relation.tail)) if ref not in by_id
+        ]
         for role in missing:
-            problems.append(f"{where}: {role} {getattr(relation, role)!r} is not an entity id of the document")
+            problems.append(
+                f"{where}: {role} {getattr(relation, role)!r} is not an entity id of the document"
+            )
         if missing or relation.type not in RELATION_TYPES:
             continue
         head, tail = by_id[relation.head], by_id[relation.tail]
@@ -213,7 +219,9 @@ def documents_to_json(documents: Iterable[Document]) -> str:
     return json.dumps([d.to_dict() for d in documents], ensure_ascii=False, indent=1)
 
 
-def save_documents(documents: Iterable[Document], path: str | os.PathLike[str], fmt: str | None = None) -> Path:
+def save_documents(
+    documents: Iterable[Document], path: str | os.PathLike[str], fmt: str | None = None
+) -> Path:
     """Write documents atomically (temp file + rename) as JSON or JSONL (by suffix or ``fmt``).
 
     A failure never leaves a partial file behind, and an existing file is only replaced
@@ -254,7 +262,9 @@ def iter_raw_documents(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict
         raise UserInputError(f"{source}: no such file")
     text = source.read_text(encoding="utf-8")
     stripped = text.lstrip()
-    if source.suffix == ".jsonl" or (stripped.startswith("{") and "\n{" in stripped and not _is_one_json(text)):
+    if source.suffix == ".jsonl" or (
+        stripped.startswith("{") and "\n{" in stripped and not _is_one_json(text)
+    ):
         for line_number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue

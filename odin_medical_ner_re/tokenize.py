@@ -19,9 +19,7 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in TOKEN_PATTERN.finditer(text)]
 
 
-def bio_tags(
-    tokens: Sequence[tuple[str, int, int]], spans: Iterable[tuple[int, int, str]]
-) -> list[str]:
+def bio_tags(tokens: Sequence[tuple[str, int, int]], spans: Iterable[tuple[int, int, str]]) -> list[str]:
     """IOB2 tags for ``tokens`` given entity ``spans`` (start, end, type).
 
     A token takes the type of the span that contains it; the first token of each span

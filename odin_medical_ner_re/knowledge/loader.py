@@ -159,7 +159,11 @@ def _merge_concepts(files: dict[str, dict[str, Any]], problems: list[str]) -> di
                 continue
             for index, raw in enumerate(items):
                 where = f"{file_name}: {key}[{index}]"
-                if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"].strip():
+                if (
+                    not isinstance(raw, dict)
+                    or not isinstance(raw.get("name"), str)
+                    or not raw["name"].strip()
+                ):
                     problems.append(f"{where}: each item needs a 'name'")
                     continue
                 name = raw["name"].strip()
@@ -206,7 +210,9 @@ def _check_surface_forms(concepts: dict[str, Concept], problems: list[str]) -> N
             problems.append(f"surface form {form!r} belongs to several concepts: {described}")
 
 
-def _read_edges(files: dict[str, dict[str, Any]], concepts: dict[str, Concept], problems: list[str]) -> list[Edge]:
+def _read_edges(
+    files: dict[str, dict[str, Any]], concepts: dict[str, Concept], problems: list[str]
+) -> list[Edge]:
     valid = set(VALID_RELATION_ARGUMENTS)
     edges: list[Edge] = []
     seen: dict[tuple[str, str, str], str] = {}
@@ -218,7 +224,11 @@ def _read_edges(files: dict[str, dict[str, Any]], concepts: dict[str, Concept], 
                 continue
             for index, raw in enumerate(items):
                 where = f"{file_name}: {relation}[{index}] {raw!r}"
-                if not isinstance(raw, list) or len(raw) not in (2, 3) or not all(isinstance(x, str) for x in raw):
+                if (
+                    not isinstance(raw, list)
+                    or len(raw) not in (2, 3)
+                    or not all(isinstance(x, str) for x in raw)
+                ):
                     problems.append(f"{where}: expected [head, tail] or [head, tail, qualifier]")
                     continue
                 head_name, tail_name = raw[0].strip(), raw[1].strip()
@@ -257,7 +267,9 @@ def _parse(paths: Iterable[Path]) -> tuple[KnowledgeBase, list[str]]:
     return KnowledgeBase(concepts=concepts, edges=edges), problems
 
 
-def load_knowledge_base(data_dir: str | Path | None = None, only: Iterable[str] | None = None) -> KnowledgeBase:
+def load_knowledge_base(
+    data_dir: str | Path | None = None, only: Iterable[str] | None = None
+) -> KnowledgeBase:
     """Load, merge and check the knowledge base; raise :class:`KnowledgeBaseError` on any problem.
 
     ``data_dir`` defaults to ``$ODIN_KNOWLEDGE_DIR``, else the packaged files (cached).

@@ -1,0 +1,154 @@
+"""Build speed and memory of the ``datasets`` builder (not a test: it prints figures).
+
+1. Documents per second building the ``10k`` config (13,000 notes) with ``num_proc=1`` and
+   ``num_proc=2``, in one run, and their ratio.
+2. Peak resident memory of the whole process tree building large ``train`` splits with
+   ``num_proc=2``: the builder writes shard by shard, so the peak must stay flat as the
+   number of documents grows (goal: under 2 GiB at 1,000,000 documents).
+
+    python benchmarks/bench_build.py              # part 1 + peaks at 10k and 100k train notes
+    python benchmarks/bench_build.py --million    # also the 1,000,000-note peak (~800 docs per CPU-second:
+                                                  # ~10 min on 2 idle cores)
+
+Each peak is measured on a child process (a fresh interpreter), sampling the RSS of the child
+and all its workers with psutil; the sum over processes over-counts pages that forked workers
+share with their parent, so it is an upper bound, and the largest single process is printed too.
+Builds go to temporary caches that are deleted afterwards (1M notes take ~2.5 GB of Arrow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+import datasets
+import psutil
+
+from odin_medical_ner_re.builder import make_builder
+from odin_medical_ner_re.knowledge import load_knowledge_base
+
+GIB = 1024**3
+EVAL_SIZES = {"num_validation": 200, "num_test": 200, "num_test_unseen": 200}
+
+
+def _cpu_seconds() -> float:
+    """User + system time of this process and of its reaped children (the pool workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def build_seconds(config: str, num_proc: int, **overrides: int) -> tuple[float, float, int]:
+    """Wall and CPU seconds of one build into a fresh cache (nothing reused), and its document count."""
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as cache:
+        builder = make_builder(config, cache_dir=cache, **overrides)
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
+        builder.download_and_prepare(num_proc=num_proc)
+        elapsed, cpu = time.perf_counter() - start, _cpu_seconds() - cpu_start
+        documents = sum(split.num_examples for split in builder.info.splits.values())
+    return elapsed, cpu, documents
+
+
+def throughput() -> None:
+    """Wall-clock docs/s is what users see; docs per CPU-second stays meaningful on a busy machine."""
+    load_knowledge_base()  # loaded once here; forked workers inherit it, as in real use
+    print(f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.1f}")
+    rates = {}
+    for num_proc in (1, 2):
+        seconds, cpu, documents = build_seconds("10k", num_proc)
+        rates[num_proc] = documents / seconds
+        print(
+            f"10k, num_proc={num_proc}: {documents:,} docs in {seconds:.1f} s = {rates[num_proc]:,.0f} docs/s "
+            f"({documents / cpu:,.0f} docs per CPU-second)"
+        )
+    print(
+        f"speed-up num_proc=2 / num_proc=1: {rates[2] / rates[1]:.2f}x; load average after: {os.getloadavg()[0]:.1f}"
+    )
+
+
+@dataclass
+class Peak:
+    tree_rss: int = 0
+    process_rss: int = 0
+    processes: int = 0
+
+
+def _sample(root: psutil.Process, peak: Peak, done: threading.Event, interval: float) -> None:
+    while not done.is_set():
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return
+        sizes = []
+        for process in tree:
+            try:
+                sizes.append(process.memory_info().rss)
+            except psutil.NoSuchProcess:
+                continue
+        if sizes:
+            peak.tree_rss = max(peak.tree_rss, sum(sizes))
+            peak.process_rss = max(peak.process_rss, max(sizes))
+            peak.processes = max(peak.processes, len(sizes))
+        done.wait(interval)
+
+
+def peak_memory(num_train: int, num_proc: int = 2, interval: float = 0.2) -> None:
+    """Run one large build in a child interpreter and report the peak RSS of its process tree."""
+    command = [sys.executable, __file__, "--child", str(num_train), "--num-proc", str(num_proc)]
+    start = time.perf_counter()
+    child = psutil.Popen(command)
+    peak, done = Peak(), threading.Event()
+    sampler = threading.Thread(target=_sample, args=(child, peak, done, interval), daemon=True)
+    sampler.start()
+    code = child.wait()
+    done.set()
+    sampler.join()
+    seconds = time.perf_counter() - start
+    if code != 0:
+        raise SystemExit(f"child build of {num_train:,} notes failed with exit code {code}")
+    documents = num_train + sum(EVAL_SIZES.values())
+    print(
+        f"train={num_train:>9,}, num_proc={num_proc}: peak RSS of the process tree {peak.tree_rss / GIB:.2f} GiB "
+        f"(largest process {peak.process_rss / GIB:.2f} GiB, {peak.processes} processes); "
+        f"{seconds:.0f} s, {documents / seconds:,.0f} docs/s"
+    )
+
+
+def _quiet() -> None:
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()  # "Setting num_proc from 2 back to 1 ..." per small split
+
+
+def child_build(num_train: int, num_proc: int) -> None:
+    _quiet()
+    build_seconds("1k", num_proc, num_train=num_train, **EVAL_SIZES)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--million", action="store_true", help="also measure the peak at 1,000,000 train notes"
+    )
+    parser.add_argument("--skip-throughput", action="store_true", help="only measure the memory peaks")
+    parser.add_argument("--skip-peaks", action="store_true", help="only measure the build speed")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--num-proc", type=int, default=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        child_build(args.child, args.num_proc)
+        return
+    _quiet()
+    if not args.skip_throughput:
+        throughput()
+    if not args.skip_peaks:
+        for num_train in (10_000, 100_000, *((1_000_000,) if args.million else ())):
+            peak_memory(num_train)
+
+
+if __name__ == "__main__":
+    main()

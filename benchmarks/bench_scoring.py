@@ -1,0 +1,185 @@
+"""Time the scoring protocol against nervaluate on the same spans (one run each).
+
+    python benchmarks/bench_scoring.py              # 10,000 documents, ~10 entities each
+    python benchmarks/bench_scoring.py --docs 2000  # quicker
+
+Timings on the same synthetic predictions and references:
+- core: ``scoring.score_documents``, all entity modes (strict, exact, partial, ent_type, type)
+  and all relation modes (strict, boundaries, relaxed), from plain document dicts; and again with
+  only the four entity modes nervaluate computes (like for like);
+- nervaluate: its four entity strategies (and per-type results) on the same entity spans,
+  converted to its inclusive ends; the conversion is not timed;
+- metric: ``evaluate.load(METRIC_PATH).compute(...)`` end to end (encoding, Arrow cache, scoring);
+  loading the module is not timed.
+Goals (issue 5): core at least 10x faster than nervaluate and under 2 s; compute at least 5x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from nervaluate import Evaluator
+
+from odin_medical_ner_re.schema import ENTITY_TYPES, VALID_RELATION_ARGUMENTS
+from odin_medical_ner_re.scoring import score_documents
+
+_SYLLABLES = ("ka", "lo", "mi", "ne", "ra", "tol", "zin", "pra", "dex", "ine", "ol", "ma", "ci", "vir")
+_FILLER = ("the", "patient", "reports", "with", "and", "after", "was", "given", "for", "noted", "history")
+
+
+def _vocabulary(rng: random.Random, size: int = 300) -> dict[str, list[str]]:
+    """Made-up mentions per entity type: enough variety for realistic (rare) repeats."""
+    words = {
+        kind: [
+            " ".join(
+                "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
+                for _ in range(rng.randint(1, 3))
+            )
+            for _ in range(size)
+        ]
+        for kind in ENTITY_TYPES
+    }
+    return words
+
+
+def _reference(
+    rng: random.Random, index: int, words: dict[str, list[str]], n_entities: int
+) -> dict[str, Any]:
+    """A note with ~``n_entities`` non-overlapping mentions and a few valid relations."""
+    pieces: list[str] = []
+    entities = []
+    cursor = 0
+    for number in range(n_entities):
+        filler = " ".join(rng.choice(_FILLER) for _ in range(rng.randint(1, 6))) + " "
+        pieces.append(filler)
+        cursor += len(filler)
+        kind = rng.choice(ENTITY_TYPES)
+        mention = rng.choice(words[kind])
+        entities.append(
+            {
+                "id": f"T{number + 1}",
+                "start": cursor,
+                "end": cursor + len(mention),
+                "type": kind,
+                "text": mention,
+            }
+        )
+        pieces.append(mention)
+        cursor += len(mention)
+    pieces.append(".")
+    relations = []
+    for relation_type, head_type, tail_type in VALID_RELATION_ARGUMENTS:
+        heads = [e for e in entities if e["type"] == head_type]
+        tails = [e for e in entities if e["type"] == tail_type]
+        if heads and tails and rng.random() < 0.7:
+            relations.append(
+                {"type": relation_type, "head": rng.choice(heads)["id"], "tail": rng.choice(tails)["id"]}
+            )
+    return {"id": f"doc-{index}", "text": "".join(pieces), "entities": entities, "relations": relations}
+
+
+def _prediction(rng: random.Random, reference: dict[str, Any]) -> dict[str, Any]:
+    """A plausible model output: mostly right, some wrong types, shifted spans, misses, extras."""
+    entities = []
+    for entity in reference["entities"]:
+        roll = rng.random()
+        if roll < 0.05:
+            continue  # missed
+        guess = dict(entity)
+        if roll < 0.13:
+            guess["type"] = rng.choice([t for t in ENTITY_TYPES if t != entity["type"]])
+        elif roll < 0.21 and entity["end"] - entity["start"] > 2:
+            guess["start"] += 1
+            guess["text"] = entity["text"][1:]
+        entities.append(guess)
+    if rng.random() < 0.5:  # a spurious mention on a filler word
+        start = reference["text"].find("patient")
+        if start >= 0 and not any(e["start"] < start + 7 and start < e["end"] for e in entities):
+            entities.append(
+                {"id": "X1", "start": start, "end": start + 7, "type": "Symptom", "text": "patient"}
+            )
+    kept = {e["id"] for e in entities}
+    relations = []
+    for relation in reference["relations"]:
+        if relation["head"] in kept and relation["tail"] in kept and rng.random() < 0.9:
+            if rng.random() < 0.05:
+                relation = {**relation, "head": relation["tail"], "tail": relation["head"]}
+            relations.append(relation)
+    return {"id": reference["id"], "entities": entities, "relations": relations}
+
+
+def make_corpus(n_docs: int, n_entities: int = 10, seed: int = 0) -> tuple[list[dict], list[dict]]:
+    """(predictions, references), deterministic for a seed."""
+    rng = random.Random(seed)
+    words = _vocabulary(rng)
+    references = [_reference(rng, index, words, n_entities) for index in range(n_docs)]
+    predictions = [_prediction(rng, reference) for reference in references]
+    return predictions, references
+
+
+def _nervaluate_spans(documents: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """nervaluate's input: inclusive ends."""
+    return [
+        [{"label": e["type"], "start": e["start"], "end": e["end"] - 1} for e in document["entities"]]
+        for document in documents
+    ]
+
+
+def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = run()
+    return time.perf_counter() - start, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--entities", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip-metric", action="store_true", help="do not time evaluate.load(...).compute")
+    args = parser.parse_args()
+
+    predictions, references = make_corpus(args.docs, args.entities, args.seed)
+    n_gold = sum(len(d["entities"]) for d in references)
+    n_relations = sum(len(d["relations"]) for d in references)
+    print(f"{args.docs} documents, {n_gold} gold entities, {n_relations} gold relations")
+    print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or 'cpu'}")
+
+    core, report = _timed(lambda: score_documents(predictions, references))
+    print(
+        f"core (5 entity + 3 relation modes): {core:8.3f} s   ner strict f1 {report['ner']['strict']['micro']['f1']:.4f}"
+    )
+
+    same = ("strict", "exact", "partial", "ent_type")
+    core_same, _ = _timed(
+        lambda: score_documents(predictions, references, entity_modes=same, relation_modes=())
+    )
+    print(f"core (nervaluate's 4 entity modes): {core_same:8.3f} s")
+
+    gold_spans, pred_spans = _nervaluate_spans(references), _nervaluate_spans(predictions)
+    nerv, _ = _timed(
+        lambda: Evaluator(gold_spans, pred_spans, tags=list(ENTITY_TYPES), loader="dict").evaluate()
+    )
+    print(f"nervaluate (4 entity modes):        {nerv:8.3f} s")
+    print(f"core vs nervaluate:                 {nerv / core:8.1f}x faster (goal >= 10x, core < 2 s)")
+    print(f"core, same 4 modes, vs nervaluate:  {nerv / core_same:8.1f}x faster")
+
+    if not args.skip_metric:
+        import evaluate
+
+        from odin_medical_ner_re.metric import METRIC_PATH
+
+        metric = evaluate.load(METRIC_PATH)
+        compute, results = _timed(lambda: metric.compute(predictions=predictions, references=references))
+        assert results["ner_strict_f1"] == report["ner"]["strict"]["micro"]["f1"]
+        print(f"metric.compute end to end:          {compute:8.3f} s")
+        print(f"compute vs nervaluate:              {nerv / compute:8.1f}x faster (goal >= 5x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""``odin-ner-re build``: prepare a dataset config, or write it as a Hub repository layout.
+
+Without ``--output-dir`` the config is generated into the ``datasets`` cache (where
+``odin_medical_ner_re.load_dataset`` finds it again) and its split sizes and per-type
+counts are printed, so a user sees what they built before training on it. With
+``--output-dir`` the Hub layout (parquet per config and split + README card) is written
+and its file tree printed; ``datasets.load_dataset(DIR, CONFIG)`` then reads it.
+
+Examples::
+
+    odin-ner-re build --config 10k --num-proc 2
+    odin-ner-re build --config 1k 10k complex --output-dir hub_export
+    odin-ner-re build --config 1k --num-train 1000000 --num-proc 8
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..builder import SPLITS, OdinNerRe
+from ..cards import human_bytes
+from ..errors import UserInputError
+from ..hub_layout import DEFAULT_MAX_ROWS_PER_SHARD, checked_builder, export_hub_layout, scan_split
+
+_SIZE_OPTIONS: tuple[str, ...] = tuple(f"num_{split}" for split in SPLITS)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "build",
+        help="build a dataset config (into the datasets cache, or as a Hub layout with --output-dir)",
+        description=__doc__.split("\n\n")[0],
+    )
+    parser.add_argument(
+        "--config",
+        nargs="+",
+        default=["10k"],
+        metavar="NAME",
+        help="config name(s): 1k, 10k, complex (default: 10k)",
+    )
+    parser.add_argument(
+        "--output-dir", type=Path, help="write the Hub layout (parquet + README.md) to this folder"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --output-dir even if it holds other files (they are deleted)",
+    )
+    parser.add_argument("--num-proc", type=int, help="processes that generate shards in parallel")
+    parser.add_argument("--cache-dir", help="datasets cache folder (default: the datasets default cache)")
+    parser.add_argument("--max-rows-per-shard", type=int, help="rows per parquet file with --output-dir")
+    for option in _SIZE_OPTIONS:
+        parser.add_argument(
+            f"--{option.replace('_', '-')}",
+            type=int,
+            dest=option,
+            metavar="N",
+            help=f"override the number of {option[4:]} notes",
+        )
+    parser.add_argument("--seed", type=int, help="override the seed (default 42)")
+    parser.set_defaults(func=run)
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Only the options the user gave, so config defaults stay in one place (the builder)."""
+    names = (*_SIZE_OPTIONS, "seed")
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
+def run(args: argparse.Namespace) -> int:
+    overrides = _overrides(args)
+    if args.num_proc is not None and args.num_proc < 1:
+        raise UserInputError(f"--num-proc must be a positive integer, got {args.num_proc}")
+    if args.output_dir is not None:
+        return _export(args, overrides)
+    if args.max_rows_per_shard is not None:
+        print("note: --max-rows-per-shard only applies with --output-dir")
+    builders = [
+        checked_builder(name, cache_dir=args.cache_dir, **overrides) for name in dict.fromkeys(args.config)
+    ]
+    for builder in builders:  # all names and options are checked before the first (long) build
+        _prepare_and_describe(builder, args.num_proc)
+    return 0
+
+
+def _prepare_and_describe(builder: OdinNerRe, num_proc: int | None) -> None:
+    builder.download_and_prepare(num_proc=num_proc)
+    dataset_dict = builder.as_dataset()
+    print(
+        f"config {builder.config.name} (seed {builder.config.seed}, {builder.config.complexity}) in {builder.cache_dir}"
+    )
+    print(format_counts({split: scan_split(dataset).stats for split, dataset in dataset_dict.items()}))
+
+
+def format_counts(split_stats: dict[str, dict[str, Any]]) -> str:
+    """A plain-text table: documents, entities per type, negated mentions, relations per type."""
+    first = next(iter(split_stats.values()))
+    columns = ["documents", *first["entity_types"], "negated", *first["relation_types"]]
+    rows = [
+        [split, *(f"{_figure(figures, column):,}" for column in columns)]
+        for split, figures in split_stats.items()
+    ]
+    table = [["split", *columns], *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    return "\n".join(
+        "  ".join(
+            [row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True))]
+        )
+        for row in table
+    )
+
+
+def _figure(figures: dict[str, Any], column: str) -> int:
+    for key in ("entity_types", "relation_types"):
+        if column in figures[key]:
+            return int(figures[key][column])
+    return int(figures[column])
+
+
+def _export(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    folder = export_hub_layout(
+        args.output_dir,
+        args.config,
+        overwrite=args.overwrite,
+        num_proc=args.num_proc,
+        cache_dir=args.cache_dir,
+        max_rows_per_shard=DEFAULT_MAX_ROWS_PER_SHARD
+        if args.max_rows_per_shard is None
+        else args.max_rows_per_shard,
+        **overrides,
+    )
+    print(file_tree(folder))
+    return 0
+
+
+def file_tree(folder: Path) -> str:
+    """The exported files, indented by folder, with sizes (what the Hub repository will hold)."""
+    lines = [f"{folder}/"]
+    for path in sorted(folder.rglob("*")):
+        depth = len(path.relative_to(folder).parts)
+        label = f"{path.name}/" if path.is_dir() else f"{path.name}  ({human_bytes(path.stat().st_size)})"
+        lines.append("  " * depth + label)
+    return "\n".join(lines)
