@@ -226,7 +226,33 @@ def make_builder(config_name: str = "10k", cache_dir: str | None = None, **overr
             - {"name", "version", "data_dir", "data_files", "description"}
         )
         raise UserInputError(f"unknown option(s) {sorted(unknown)}; valid: {', '.join(valid)}")
-    return OdinNerRe(config_name=config_name, cache_dir=cache_dir, **overrides)
+    builder = OdinNerRe(config_name=config_name, cache_dir=cache_dir, hash=content_hash(), **overrides)
+    # ``datasets`` applies overrides with setattr, after the dataclass checks ran: check again.
+    builder.config.__post_init__()
+    return builder
+
+
+def content_hash() -> str:
+    """Digest of everything that shapes the generated rows (code, templates, knowledge base).
+
+    Passed as the builder's ``hash`` so the ``datasets`` cache never serves rows made by an
+    older generator or knowledge base.
+    """
+    import os
+    from pathlib import Path
+
+    from . import __version__
+    from .knowledge import DATA_DIR
+
+    package = Path(__file__).resolve().parent
+    knowledge_dir = Path(os.environ.get("ODIN_KNOWLEDGE_DIR") or DATA_DIR)
+    files = [package / name for name in ("builder.py", "generator.py", "tokenize.py", "schema.py")]
+    files += sorted((package / "templates").glob("*.yaml")) + sorted(knowledge_dir.glob("*.yaml"))
+    digest = hashlib.blake2b(__version__.encode(), digest_size=8)
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def load_dataset(

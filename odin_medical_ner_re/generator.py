@@ -62,6 +62,10 @@ SECTION_ORDER: tuple[str, ...] = (
 )
 _SECTION_INDEX = {name: i for i, name in enumerate(SECTION_ORDER)}
 #: Sections whose sentences keep their planned order (the intro must open the HPI).
+#: Sections written as one item per line in an itemized note.
+_ITEMIZED_SECTIONS = frozenset(
+    _SECTION_INDEX[s] for s in ("history", "medications", "labs", "assessment", "plan", "discharge")
+)
 _NARRATIVE_SECTIONS = frozenset(
     _SECTION_INDEX[s] for s in ("chief_complaint", "hpi", "history", "medications")
 )
@@ -102,14 +106,17 @@ class NoteOptions:
     max_facts: int = 4
     max_list: int = 3
     comorbidities: tuple[int, int] = (0, 1)
-    section_header_rate: float = 0.5
+    section_header_rate: float = 0.8
     full_sections: bool = False
     negation_rate: float = 0.4
     distractor_rate: float = 0.5
     abbreviation_rate: float = 0.15
     cross_sentence_rate: float = 0.0
-    followup_rate: float = 0.3
-    vitals_rate: float = 0.25
+    followup_rate: float = 0.15
+    vitals_rate: float = 0.15
+    itemized_rate: float = 0.85
+    unpunctuated_item_rate: float = 0.75
+    combined_plan_rate: float = 0.7
 
     def __post_init__(self) -> None:
         if not (1 <= self.min_facts <= self.max_facts):
@@ -129,6 +136,9 @@ class NoteOptions:
             "cross_sentence_rate",
             "followup_rate",
             "vitals_rate",
+            "itemized_rate",
+            "unpunctuated_item_rate",
+            "combined_plan_rate",
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -147,8 +157,11 @@ COMPLEXITY_PRESETS: dict[str, NoteOptions] = {
         distractor_rate=0.9,
         abbreviation_rate=0.3,
         cross_sentence_rate=0.35,
-        followup_rate=0.6,
+        followup_rate=0.5,
         vitals_rate=0.8,
+        itemized_rate=0.7,
+        unpunctuated_item_rate=0.6,
+        combined_plan_rate=0.3,
     ),
 }
 
@@ -352,11 +365,14 @@ def _durations(spec: dict[str, Any]) -> tuple[str, ...]:
     return tuple(out + list(spec["words"]))
 
 
-def _onsets(spec: dict[str, Any], durations: Sequence[str]) -> tuple[str, ...]:
-    """Clause-final time expressions: "since yesterday", "for the past 3 days", ..."""
+def _onsets(spec: dict[str, Any], durations: Sequence[str], numeric: Sequence[str]) -> tuple[str, ...]:
+    """Clause-final time expressions: "since yesterday", "for the past 3 days", "x 5 days"."""
     out = list(spec["fixed"])
     for pattern in spec["patterns"]:
-        out += [pattern.format(duration=d) for d in durations]
+        if "{ndur}" in pattern:
+            out += [pattern.format(ndur=d) for d in numeric]
+        else:
+            out += [pattern.format(duration=d) for d in durations]
     return tuple(out)
 
 
@@ -412,7 +428,13 @@ def load_templates(path: str | None = None) -> TemplateBank:
     raw = yaml.load(source.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     durations = _durations(raw["time"]["durations"])
     numeric = tuple(d for d in durations if d[0].isdigit())
-    pools = {"duration": durations, "ndur": numeric, "onset": _onsets(raw["time"]["onsets"], durations)}
+    pools = {
+        "duration": durations,
+        "ndur": numeric,
+        "onset": _onsets(raw["time"]["onsets"], durations, numeric),
+        "followup": tuple(raw["time"]["followup"]),
+        **{name: tuple(words) for name, words in raw["phrases"].items()},
+    }
     vitals = dict(raw["vitals"])
     vitals["templates"] = tuple(v for t in raw["vitals"]["templates"] for v in expand_alternatives(t))
     return TemplateBank(
@@ -507,12 +529,26 @@ def _is_given_once(concept: Concept) -> bool:
 _Fact = tuple[int, str, "_Term", "_Term", "str | None"]
 #: A planned fact kind for one disease: (kind, its compatible facts, list slot).
 _Option = tuple[str, tuple[_Fact, ...], str]
-#: A planned sentence: (section index, order key, operation, what, heads, tails, qualifier, negated, dose).
-_Sentence = tuple[int, float, int, Any, Sequence["_Term"], Sequence["_Term"], "str | None", bool, bool]
-_FACT_OP, _CROSS_OP, _MENTION_OP, _INTRO_OP, _CC_OP, _VITALS_OP = range(6)
-_FACT_OPS = frozenset({_FACT_OP, _CROSS_OP})
-_HPI_SECTION, _VITALS_SECTION = _SECTION_INDEX["hpi"], _SECTION_INDEX["vitals"]
+#: A planned sentence: (section index, order key, operation, template lines (or text), heads,
+#: tails, qualifier, negated, dose, relation written between heads and tails or None).
+_Sentence = tuple[
+    int, float, int, Any, Sequence["_Term"], Sequence["_Term"], "str | None", bool, bool, "str | None"
+]
+_TEMPLATE_OP, _CROSS_OP, _CC_OP, _TEXT_OP = range(4)
+_INTRO, _MENTIONS = "intro", "mentions"  # keys of a sex's routes besides the fact kinds
+_HPI_SECTION, _VITALS_SECTION, _CC_SECTION = (_SECTION_INDEX[s] for s in ("hpi", "vitals", "chief_complaint"))
 _ORDER = itemgetter(0, 1)
+#: Where each section is written: itself, or, in a note with a combined "A/P" section, the
+#: plan and discharge items join the assessment (interleaved, as problem-based notes do).
+_POSITION = tuple(range(len(SECTION_ORDER)))
+_MERGED_POSITION = tuple(
+    _SECTION_INDEX["assessment"] if name in ("plan", "discharge") else i
+    for i, name in enumerate(SECTION_ORDER)
+)
+
+
+def _MERGED_ORDER(sentence: _Sentence) -> tuple[int, float]:  # noqa: N802 - a sort key, named like _ORDER
+    return _MERGED_POSITION[sentence[0]], sentence[1]
 
 
 @contextlib.contextmanager
@@ -611,6 +647,49 @@ class _Band:
         self.options: dict[_Term, tuple[_Option, ...]] = {}  # filled by MedicalTextGenerator._fact_options
 
 
+def _routes(bank: _SexBank) -> dict[str, Any]:
+    """Per fact kind, the (section index, template lines) it may be written in; plus intros, mentions."""
+    routes: dict[str, Any] = {
+        kind: tuple((_SECTION_INDEX[section], lines) for section, lines in by_section.items())
+        for kind, by_section in bank.facts.items()
+    }
+    routes[_INTRO] = (bank.intro, bank.intro_history)
+    routes[_MENTIONS] = bank.mentions
+    return routes
+
+
+class _Plan:
+    """What one note will say, gathered before anything is written."""
+
+    __slots__ = ("band", "routes", "used", "stated", "sentences", "asserted")
+
+    def __init__(self, band: _Band, routes: dict[str, Any], used: set[_Term]) -> None:
+        self.band = band
+        self.routes = routes
+        self.used = used  # every term the note names: distractors must be others
+        self.stated: set[int] = set()  # ids of the prevention facts already planned
+        self.sentences: list[_Sentence] = []
+        self.asserted: list[_Term] = []  # symptoms stated as present: intro and vitals follow them
+
+    def note_symptoms(self, terms: Sequence[_Term]) -> None:
+        self.asserted += [t for t in terms if t.type == "Symptom"]
+
+    def mention(
+        self,
+        section: str,
+        kind: str,
+        terms: Sequence[_Term],
+        order: float,
+        negated: bool = False,
+        dose: bool = False,
+    ) -> None:
+        """Plan a sentence naming ``terms`` without any relation."""
+        lines = self.routes[_MENTIONS][kind]
+        self.sentences.append(
+            (_SECTION_INDEX[section], order, _TEMPLATE_OP, lines, terms, (), None, negated, dose, None)
+        )
+
+
 # --------------------------------------------------------------------------- the generator
 
 
@@ -703,10 +782,7 @@ class MedicalTextGenerator:
             for term in terms
             if term.type == "Lab_Test"
         }
-        self._kind_sections = {
-            kind: tuple(_SECTION_INDEX[s] for s in by_section)
-            for kind, by_section in self.templates.raw["facts"].items()
-        }
+        self._routes = {sex: _routes(bank) for sex, bank in self.templates.by_sex.items()}
 
     def _constrain(self, term: _Term) -> None:
         """Sex, age, role and vital-sign flags from the keyword lists of the template file."""
@@ -830,16 +906,15 @@ class MedicalTextGenerator:
         n_comorbid = low + int(r() * (high - low + 1))
         if n_comorbid:
             diseases += [d for d in self._pick(band.diseases, used, n_comorbid) if d.name in self._facts_of]
-        sentences: list[_Sentence] = []
-        stated: set[int] = set()
+        plan = _Plan(band, self._routes[sex], used)
         for disease in diseases:
-            self._plan_facts(disease, band, diseases, used, stated, sentences)
-        asserted = self._plan_mentions(sentences, band, used)
+            self._plan_facts(plan, disease, diseases)
+        self._plan_mentions(plan)
         if r() < opts.vitals_rate and not any(term.unstable for term in used):
-            vitals = self._vitals_text({term.vital_sign for term in asserted})
-            sentences.append((_VITALS_SECTION, 0.0, _VITALS_OP, vitals, (), (), None, False, False))
+            vitals = self._vitals_text({term.vital_sign for term in plan.asserted})
+            plan.sentences.append((_VITALS_SECTION, 0.0, _TEXT_OP, vitals, (), (), None, False, False, None))
         note = _Note(words, self.templates.by_sex[sex])
-        self._write(note, sentences)
+        self._write(note, plan.sentences)
         doc_id = doc_id or f"{self.id_prefix}{self._count:06d}"
         return note.finish(doc_id, {"seed": self.seed, "index": self._count, "templates": note.template_ids})
 
@@ -856,15 +931,7 @@ class MedicalTextGenerator:
         }
         return sex, age, words
 
-    def _plan_facts(
-        self,
-        disease: _Term,
-        band: _Band,
-        diseases: list[_Term],
-        used: set[_Term],
-        stated: set[int],
-        sentences: list[_Sentence],
-    ) -> None:
+    def _plan_facts(self, plan: _Plan, disease: _Term, diseases: list[_Term]) -> None:
         """Plan the facts stated about one disease; each fact becomes one sentence.
 
         A sentence states facts that share a head (a disease and its symptoms) or a tail
@@ -874,157 +941,117 @@ class MedicalTextGenerator:
         """
         r = self._random
         opts = self.options
-        options = band.options.get(disease) or self._fact_options(disease, band)
+        options = plan.band.options.get(disease) or self._fact_options(disease, plan.band)
         n = opts.min_facts + int(r() * (opts.max_facts - opts.min_facts + 1))
-        cross_rate = opts.cross_sentence_rate
         for kind, facts, list_slot in self._sample(options, n):
             if list_slot == "T":
                 heads, tails = (disease,), [f[3] for f in self._sample(facts, 1 + int(r() * opts.max_list))]
+                plan.note_symptoms(tails)
                 qualifier = None
             elif list_slot == "H":
                 heads, tails = [f[2] for f in self._sample(facts, 1 + int(r() * opts.max_list))], (disease,)
+                plan.note_symptoms(heads)
                 qualifier = None
             else:
                 fact = facts[int(r() * len(facts))]
                 if kind == _PREVENTS_ANY:
+                    if r() < 0.5:
+                        continue  # prevention unrelated to the note's diseases: only now and then
                     kind = fact[1]
                     if kind == "prevents_vaccine" and fact[3] in diseases:
                         continue  # no vaccine against the infection the patient has now
                 if kind in _PREVENTION_KINDS:
-                    if fact[0] in stated:
+                    if fact[0] in plan.stated:
                         continue
-                    stated.add(fact[0])
+                    plan.stated.add(fact[0])
                 heads, tails, qualifier = (fact[2],), (fact[3],), fact[4]
-            used.update(heads)
-            used.update(tails)
-            if cross_rate and kind in self._cross_section and r() < cross_rate:
-                sentences.append(
-                    (self._cross_section[kind], r(), _CROSS_OP, kind, heads, tails, qualifier, False, False)
-                )
-            else:
-                sections = self._kind_sections[kind]
-                section = sections[int(r() * len(sections))]
-                sentences.append((section, r(), _FACT_OP, kind, heads, tails, qualifier, False, False))
+            plan.used.update(heads)
+            plan.used.update(tails)
+            self._plan_fact_sentence(plan, kind, heads, tails, qualifier)
 
-    @staticmethod
-    def _asserted_symptoms(sentences: list[_Sentence]) -> list[_Term]:
-        """Symptoms the planned facts assert: the intro repeats them, the vitals follow them."""
-        out: list[_Term] = []
-        for _, _, op, kind, heads, tails, _, _, _ in sentences:
-            if op in _FACT_OPS:
-                if kind in _SYMPTOM_TAILS:
-                    out += tails
-                elif kind in _SYMPTOM_HEADS:
-                    out += heads
-        return out
+    def _plan_fact_sentence(
+        self, plan: _Plan, kind: str, heads: Sequence[_Term], tails: Sequence[_Term], qualifier: str | None
+    ) -> None:
+        r = self._random
+        relation = FACT_RELATION[kind]
+        rate = self.options.cross_sentence_rate
+        if rate and kind in self._cross_section and r() < rate:
+            section = self._cross_section[kind]
+            plan.sentences.append(
+                (section, r(), _CROSS_OP, kind, heads, tails, qualifier, False, False, relation)
+            )
+            return
+        routes = plan.routes[kind]
+        section, lines = routes[int(r() * len(routes))]
+        plan.sentences.append(
+            (section, r(), _TEMPLATE_OP, lines, heads, tails, qualifier, False, False, relation)
+        )
 
-    def _plan_mentions(self, sentences: list[_Sentence], band: _Band, used: set[_Term]) -> list[_Term]:
-        """Context sentences without relations: intro, negations, history, meds, labs.
-
-        Returns the symptoms the note asserts, which the vitals line must agree with.
-        """
+    def _plan_mentions(self, plan: _Plan) -> None:
+        """Context sentences without relations: intro, negations, history, meds, labs."""
         opts = self.options
         r = self._random
-        asserted = self._asserted_symptoms(sentences)
-        reported = [t for t in asserted if not t.exam]
+        band, used, sentences = plan.band, plan.used, plan.sentences
+        reported = list(dict.fromkeys(t for t in plan.asserted if not t.exam))
         if opts.full_sections:
             complaint = reported[:2] or self._pick(band.reported, used, 1)
             if complaint:
-                section = _SECTION_INDEX["chief_complaint"]
-                sentences.append((section, 0.0, _CC_OP, None, complaint, (), None, False, False))
-                asserted += complaint
+                sentences.append((_CC_SECTION, 0.0, _CC_OP, None, complaint, (), None, False, False, None))
+                plan.asserted += complaint
         history = self._pick(band.diseases, used, 1 + int(r() * opts.max_list))
+        intro_lines, history_lines = plan.routes[_INTRO]
         if history and (opts.full_sections or r() < 0.5):
-            sentences.append((_HPI_SECTION, -1.0, _INTRO_OP, "history", history, (), None, False, False))
+            sentences.append(
+                (_HPI_SECTION, -1.0, _TEMPLATE_OP, history_lines, history, (), None, False, False, None)
+            )
         else:
             symptoms = reported[: opts.max_list] or self._pick(band.reported, used, 1)
-            asserted += symptoms
-            sentences.append((_HPI_SECTION, -1.0, _INTRO_OP, "symptoms", symptoms, (), None, False, False))
-        if r() < opts.negation_rate:
-            self._plan_negations(sentences, band, used)
-        if r() < opts.distractor_rate:
-            self._plan_distractors(sentences, band, history, used)
-        if r() < opts.followup_rate:
+            plan.asserted += symptoms
             sentences.append(
-                (_SECTION_INDEX["plan"], r(), _MENTION_OP, "followup", (), (), None, False, False)
+                (_HPI_SECTION, -1.0, _TEMPLATE_OP, intro_lines, symptoms, (), None, False, False, None)
             )
-        return asserted
+        if r() < opts.negation_rate:
+            self._plan_negations(plan)
+        if r() < opts.distractor_rate:
+            self._plan_distractors(plan, history)
+        if r() < opts.followup_rate:
+            plan.mention("plan", "followup", (), r())
 
-    def _plan_negations(self, sentences: list[_Sentence], band: _Band, used: set[_Term]) -> None:
+    def _plan_negations(self, plan: _Plan) -> None:
         """Negated mentions: entities with no relation, never asserted elsewhere in the note."""
         r = self._random
         opts = self.options
         exam = opts.full_sections and r() < 0.4
-        negated = self._pick(
-            band.exam_findings if exam else band.reported, used, 1 + int(r() * opts.max_list)
-        )
+        pool = plan.band.exam_findings if exam else plan.band.reported
+        negated = self._pick(pool, plan.used, 1 + int(r() * opts.max_list))
         if negated:
             section, kind = ("exam", "negated_exam") if exam else ("hpi", "negated_symptom")
-            sentences.append(
-                (
-                    _SECTION_INDEX[section],
-                    float(len(sentences)),
-                    _MENTION_OP,
-                    kind,
-                    negated,
-                    (),
-                    None,
-                    True,
-                    False,
-                )
-            )
+            plan.mention(section, kind, negated, float(len(plan.sentences)), negated=True)
         if opts.full_sections and r() < opts.negation_rate:
-            disease = self._pick(band.diseases, used, 1)
+            disease = self._pick(plan.band.diseases, plan.used, 1)
             if disease:
-                sentences.append(
-                    (
-                        _SECTION_INDEX["assessment"],
-                        r(),
-                        _MENTION_OP,
-                        "negated_disease",
-                        disease,
-                        (),
-                        None,
-                        True,
-                        False,
-                    )
-                )
+                plan.mention("assessment", "negated_disease", disease, r(), negated=True)
 
-    def _plan_distractors(
-        self, sentences: list[_Sentence], band: _Band, history: list[_Term], used: set[_Term]
-    ) -> None:
+    def _plan_distractors(self, plan: _Plan, history: list[_Term]) -> None:
         """Mentions without a relation: home medications, past procedures, normal or pending labs."""
         full = self.options.full_sections
+        band, used = plan.band, plan.used
         kinds = ("medication", "normal_lab", "procedure_history", "pending")
         for kind in kinds if full else (self._choice(kinds),):
-            order = float(len(sentences))
+            order = float(len(plan.sentences))  # after the intro and the facts of a narrative section
             if kind == "medication":
                 drugs = self._home_medications(band, history, used)
                 if drugs:
-                    section = _SECTION_INDEX["medications" if full else "hpi"]
-                    sentences.append((section, order, _MENTION_OP, kind, drugs, (), None, False, True))
+                    plan.mention("medications" if full else "hpi", kind, drugs, order, dose=True)
             elif kind == "procedure_history":
                 procedures = self._pick(band.procedures, used, 1)
                 if procedures:
-                    section = _SECTION_INDEX["history" if full else "hpi"]
-                    sentences.append((section, order, _MENTION_OP, kind, procedures, (), None, False, False))
+                    plan.mention("history" if full else "hpi", kind, procedures, order)
             else:
                 labs = self._pick(band.labs, used, 1 + int(self._random() * self.options.max_list))
                 labs = [lab for lab in labs if self._lab_targets[lab].isdisjoint(used)]
                 if labs:
-                    sentences.append(
-                        (
-                            _SECTION_INDEX["labs"],
-                            self._random(),
-                            _MENTION_OP,
-                            kind,
-                            labs,
-                            (),
-                            None,
-                            False,
-                            False,
-                        )
-                    )
+                    plan.mention("labs", kind, labs, self._random())
 
     def _home_medications(self, band: _Band, history: list[_Term], used: set[_Term]) -> list[_Term]:
         """Home medications are true treatments of the listed history, written without relation."""
@@ -1079,56 +1106,70 @@ class MedicalTextGenerator:
         Sentences sort by (section, key): narrative sections keep their planned order (the
         intro's key is -1), the others were given random keys, which shuffles them. Template
         choice is inlined here: this loop runs for every sentence.
+
+        Layout varies per note like real records do: inline or headed sections, and in a
+        headed note the list-like sections (plan, assessment, ...) may put one item per line,
+        often without a final period.
         """
-        sentences.sort(key=_ORDER)
         r = self._random
-        headers = r() < self.options.section_header_rate
-        append = note.pieces.append
-        emit, bank, links, template_ids = self._emit, note.bank, note.links, note.template_ids
+        opts = self.options
+        headers = r() < opts.section_header_rate
+        merged = headers and r() < opts.combined_plan_rate
+        itemized = headers and r() < opts.itemized_rate
+        bare = itemized and r() < opts.unpunctuated_item_rate
+        position = _MERGED_POSITION if merged else _POSITION
+        sentences.sort(key=_MERGED_ORDER if merged else _ORDER)
+        pieces, marks = note.pieces, note.marks
+        append = pieces.append
+        emit, links, template_ids = self._emit, note.links, note.template_ids
         section = -1
+        separator = " "
         for sentence in sentences:
-            index, _, op, what = sentence[:4]
-            if index != section:
-                self._open_section(note, index, section < 0, headers)
-                section = index
+            where = position[sentence[0]]
+            if where != section:
+                listed = itemized and sentence[0] in _ITEMIZED_SECTIONS
+                separator = "\n" if listed else " "
+                self._open_section(note, where, section < 0, headers, listed, merged)
+                section = where
             else:
-                append(" ")
-            if op == _FACT_OP:
-                lines = bank.facts[what][SECTION_ORDER[index]]
-            elif op == _MENTION_OP:
-                lines = bank.mentions[what]
-            elif op == _INTRO_OP:
-                lines = bank.intro_history if what == "history" else bank.intro
+                append(separator)
+            if sentence[2] == _TEMPLATE_OP:
+                lines = sentence[3]
+                line = lines[int(r() * len(lines))]
+                template_id, parts = line[int(r() * len(line))]
+                template_ids.append(template_id)
+                head_marks: list[int] = []
+                tail_marks: list[int] = []
+                emit(note, parts, sentence, head_marks, tail_marks)
+                relation = sentence[9]
+                if relation:
+                    links += [(relation, head, tail) for head in head_marks for tail in tail_marks]
             else:
                 self._write_special(note, sentence)
-                continue
-            line = lines[int(r() * len(lines))]
-            template_id, parts = line[int(r() * len(line))] if len(line) > 1 else line[0]
-            template_ids.append(template_id)
-            head_marks: list[int] = []
-            tail_marks: list[int] = []
-            emit(note, parts, sentence, head_marks, tail_marks)
-            if op == _FACT_OP:
-                relation = FACT_RELATION[what]
-                links += [(relation, head, tail) for head in head_marks for tail in tail_marks]
+            if bare and separator == "\n":
+                last = pieces[-1]
+                if last[-1:] == "." and not (marks and marks[-1][0] == len(pieces) - 1):
+                    pieces[-1] = last[:-1]  # a listed item without its period (never inside an entity)
 
     def _write_special(self, note: _Note, sentence: _Sentence) -> None:
         """Sentences that are not one template: cross-sentence facts, chief complaint, vitals."""
-        op, what = sentence[2], sentence[3]
+        op = sentence[2]
         if op == _CROSS_OP:
             self._cross_sentence(note, sentence)
         elif op == _CC_OP:
             self._chief_complaint(note, sentence[4])
         else:
-            note.pieces.append(what)
+            note.pieces.append(sentence[3])
 
-    def _open_section(self, note: _Note, index: int, first: bool, headers: bool) -> None:
+    def _open_section(
+        self, note: _Note, index: int, first: bool, headers: bool, listed: bool, merged: bool
+    ) -> None:
         append = note.pieces.append
-        name = SECTION_ORDER[index]
+        name = "assessment_plan" if merged and SECTION_ORDER[index] == "assessment" else SECTION_ORDER[index]
         if headers:
             if not first:
                 append("\n\n" if self.options.full_sections else "\n")
-            append(self._choice(self.templates.sections[name]) + " ")
+            append(self._choice(self.templates.sections[name]) + ("\n" if listed else " "))
             return
         if not first:
             append(" ")
@@ -1145,8 +1186,8 @@ class MedicalTextGenerator:
     ) -> None:
         """The hot loop: literals, drawn alternatives, entities (one inline, lists apart), words.
 
-        ``sentence`` carries heads, tails, qualifier and the negated/dose flags; passing it
-        whole keeps this call (several per sentence) cheap.
+        ``sentence`` carries heads (4), tails (5), qualifier (6) and the negated (7) and
+        dose (8) flags; passing it whole keeps this call, made for every sentence, cheap.
         """
         r = self._random
         pieces = note.pieces
@@ -1157,18 +1198,28 @@ class MedicalTextGenerator:
                 append(value)
             elif code == _PICK:
                 append(value[int(r() * len(value))])
-            elif code in (_HEAD, _TAIL):
-                terms, out = (sentence[4], head_marks) if code == _HEAD else (sentence[5], tail_marks)
-                if len(terms) != 1:
-                    self._write_list(note, terms, capital, sentence[7], sentence[8], out)
+            elif code == _HEAD:
+                heads = sentence[4]
+                if len(heads) != 1:
+                    self._write_list(note, heads, capital, sentence[7], sentence[8], head_marks)
                     continue
-                term = terms[0]
-                out.append(len(marks))
+                term = heads[0]
+                head_marks.append(len(marks))
                 marks.append((len(pieces), term.type, sentence[7]))
                 k = bisect(term.cumulative, r())
                 append(term.capitals[k] if capital else term.forms[k])
                 if sentence[8] and term.dose:
                     append(term.dose)
+            elif code == _TAIL:
+                tails = sentence[5]
+                if len(tails) != 1:
+                    self._write_list(note, tails, capital, sentence[7], False, tail_marks)
+                    continue
+                term = tails[0]
+                tail_marks.append(len(marks))
+                marks.append((len(pieces), term.type, sentence[7]))
+                k = bisect(term.cumulative, r())
+                append(term.capitals[k] if capital else term.forms[k])
             elif code == _CHOICE:
                 self._emit(note, value[int(r() * len(value))], sentence, head_marks, tail_marks)
             else:
@@ -1197,27 +1248,17 @@ class MedicalTextGenerator:
             if dose and term.dose:
                 pieces.append(term.dose)
 
-    @staticmethod
-    def _state(note: _Note, kind: str, head_marks: list[int], tail_marks: list[int]) -> None:
-        """Annotate a fact: planned facts share a head or a tail, so every pair is an edge."""
-        relation = FACT_RELATION[kind]
-        links = note.links
-        for head in head_marks:
-            for tail in tail_marks:
-                links.append((relation, head, tail))
-
     def _cross_sentence(self, note: _Note, sentence: _Sentence) -> None:
         """A first sentence names the tail(s); a later one names the head and refers back."""
-        kind = sentence[3]
         head_marks: list[int] = []
         tail_marks: list[int] = []
-        for i, line in enumerate(self._choice(note.bank.cross[kind])):
+        for i, line in enumerate(self._choice(note.bank.cross[sentence[3]])):
             if i:
                 note.pieces.append(" ")
             template_id, parts = self._template((line,))
             note.template_ids.append(template_id)
             self._emit(note, parts, sentence, head_marks, tail_marks)
-        relation = FACT_RELATION[kind]
+        relation = sentence[9]
         note.links += [(relation, head, tail) for head in head_marks for tail in tail_marks]
 
     def _chief_complaint(self, note: _Note, symptoms: Sequence[_Term]) -> None:

@@ -283,15 +283,8 @@ def _builders(
 
 
 def checked_builder(config_name: str, cache_dir: str | None = None, **overrides: Any) -> OdinNerRe:
-    """:func:`~.builder.make_builder`, with the overrides validated.
-
-    ``datasets`` applies config kwargs to a copy of the registered config with ``setattr``,
-    so ``OdinNerReConfig.__post_init__`` never sees them (``num_train=0`` would pass and fail
-    later inside ``datasets``); running the check again gives the user the clear error.
-    """
-    builder = make_builder(config_name, cache_dir=cache_dir, **overrides)
-    builder.config.__post_init__()
-    return builder
+    """Kept for callers of the earlier name: :func:`~.builder.make_builder` validates overrides itself."""
+    return make_builder(config_name, cache_dir=cache_dir, **overrides)
 
 
 def _check_positive(name: str, value: Any) -> None:

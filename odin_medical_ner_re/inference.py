@@ -1,8 +1,8 @@
 """Batched greedy generation and the document-level ``predict`` built on it.
 
 Greedy decoding without repetition penalty: a penalty would push the model away from
-tokens it has already written, and an extraction answer repeats markers and labels by
-design. Prompts are sorted by length so each left-padded batch wastes little compute.
+tokens it has already written, and an extraction answer repeats words and tags by
+design. Documents are sorted by length so each left-padded batch wastes little compute.
 """
 
 from __future__ import annotations
@@ -12,8 +12,20 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserInputError
-from .formats import ParseResult, build_prompt, parse_completion
+from .formats import (
+    END,
+    OUTSIDE,
+    ParseResult,
+    begin_tag,
+    build_prompt,
+    inside_tag,
+    ordinal_tag,
+    parse_completion,
+    relation_tag,
+    tag_vocabulary,
+)
 from .schema import ENTITY_TYPES, RELATION_TYPES, Document
+from .tokenize import tokenize
 
 
 def generate_completions(
@@ -77,6 +89,186 @@ def generate_completions(
     return outputs
 
 
+def tag_token_ids(tokenizer: Any, entity_types: Sequence[str], relation_types: Sequence[str]) -> dict[str, int] | None:
+    """Tag string -> token id when every tag of the format is one token (the tiny default), else None."""
+    ids = {}
+    for tag in tag_vocabulary(entity_types, relation_types):
+        token_id = tokenizer.convert_tokens_to_ids(tag)
+        if token_id is None or token_id == tokenizer.unk_token_id:
+            return None
+        ids[tag] = token_id
+    return ids
+
+
+class _TagDecoder:
+    """The grammar of the tag format for one document: words are forced, tags are chosen.
+
+    ``next_input`` returns a forced token, or None when the model must choose; then
+    ``allowed`` lists the ids it may choose among and ``accept`` records the choice.
+    """
+
+    def __init__(self, words: list[list[int]], ids: dict[str, int], entity_types: Sequence[str],
+                 relation_types: Sequence[str], max_relations: int = 8) -> None:
+        self.words, self.ids = words, ids
+        self.word, self.piece, self.entities, self.relations_here = 0, 0, 0, 0
+        self.state = "word" if words else "done"
+        self.open_type: str | None = None
+        self.max_relations = max_relations
+        self.chosen: list[str] = []
+        self.by_id = {v: k for k, v in ids.items()}
+        self.begin = [ids[begin_tag(t)] for t in entity_types]
+        self.inside = {t: ids[inside_tag(t)] for t in entity_types}
+        self.relation = [ids[relation_tag(r, role)] for r in relation_types for role in ("h", "t")]
+        self.ordinals = [ids[ordinal_tag(i)] for i in range(1, len(ids) + 1) if ordinal_tag(i) in ids]
+
+    def next_input(self) -> int | None:
+        if self.state == "word":
+            token = self.words[self.word][self.piece]
+            self.piece += 1
+            if self.piece == len(self.words[self.word]):
+                self.state, self.piece = "tag", 0
+            return token
+        if self.state == "number":
+            self.entities += 1
+            self.state, self.relations_here = "relations", 0
+            return self.ordinals[min(self.entities, len(self.ordinals)) - 1]
+        return None
+
+    def allowed(self) -> list[int]:
+        if self.state == "tag":
+            options = [self.ids[OUTSIDE], *self.begin]
+            if self.open_type is not None:
+                options.append(self.inside[self.open_type])
+            return options
+        if self.state == "relations":
+            if self.entities <= 1 or self.relations_here >= self.max_relations:
+                return [self.ids[END]]
+            return [self.ids[END], *self.relation]
+        return self.ordinals[: max(self.entities - 1, 1)]  # "target": an earlier entity
+
+    def accept(self, token: int) -> None:
+        tag = self.by_id[token]
+        self.chosen.append(tag)
+        if self.state == "tag":
+            if tag.startswith("<B-"):
+                self.open_type, self.state = tag[3:-1], "number"
+                return
+            self.open_type = self.open_type if tag.startswith("<I-") else None
+            self._next_word()
+        elif self.state == "relations":
+            if tag == END:
+                self._next_word()
+            else:
+                self.state = "target"
+        else:
+            self.relations_here += 1
+            self.state = "relations"
+
+    def _next_word(self) -> None:
+        self.word += 1
+        self.state = "word" if self.word < len(self.words) else "done"
+
+
+def decode_tags(
+    model: Any,
+    tokenizer: Any,
+    documents: Sequence[Document],
+    ids: dict[str, int],
+    entity_types: Sequence[str],
+    relation_types: Sequence[str],
+    *,
+    batch_size: int = 16,
+    with_text: bool = False,
+    show_progress: bool = False,
+) -> list[str]:
+    """Completions written with the words forced and only the tags chosen (greedy, grammar-constrained).
+
+    All documents of a batch advance one token per forward pass with a KV cache; a
+    document whose words are done feeds padding until the batch ends.
+    """
+
+    outputs: list[str] = [""] * len(documents)
+    order = sorted(range(len(documents)), key=lambda i: len(documents[i].text), reverse=True)
+    batches = range(0, len(order), batch_size)
+    if show_progress:
+        from tqdm.auto import tqdm
+
+        batches = tqdm(batches, desc="tagging", unit="batch")
+    was_training = model.training
+    model.eval()
+    try:
+        for begin in batches:
+            chunk = [documents[i] for i in order[begin : begin + batch_size]]
+            for i, text in zip(order[begin : begin + batch_size], _decode_batch(
+                model, tokenizer, chunk, ids, entity_types, relation_types, with_text
+            ), strict=True):
+                outputs[i] = text
+    finally:
+        if was_training:
+            model.train()
+    return outputs
+
+
+def _decode_batch(model: Any, tokenizer: Any, docs: Sequence[Document], ids: dict[str, int],
+                  entity_types: Sequence[str], relation_types: Sequence[str], with_text: bool) -> list[str]:
+    import torch
+
+    device = model.device
+    prompts = [tokenizer(build_prompt(d.text, entity_types, relation_types, with_text=with_text),
+                         add_special_tokens=False)["input_ids"] for d in docs]
+    decoders = []
+    for doc in docs:
+        words = [token for token, _, _ in tokenize(doc.text)]
+        pieces = [tokenizer((" " if i else "") + w, add_special_tokens=False)["input_ids"] for i, w in enumerate(words)]
+        decoders.append(_TagDecoder(pieces, ids, entity_types, relation_types))
+    pad = tokenizer.pad_token_id
+    width = max(len(p) for p in prompts)
+    input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=device)
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=device)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    with torch.inference_mode():
+        out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        cache, logits = out.past_key_values, out.logits[:, -1]
+        while any(d.state != "done" for d in decoders):
+            step = []
+            for row, decoder in enumerate(decoders):
+                token = decoder.next_input() if decoder.state != "done" else pad
+                if token is None:
+                    allowed = decoder.allowed()
+                    scores = logits[row, allowed]
+                    token = allowed[int(scores.argmax())]
+                    decoder.accept(token)
+                step.append(token)
+            step_ids = torch.tensor(step, device=device)[:, None]
+            mask = torch.cat([mask, torch.ones_like(step_ids)], dim=1)
+            positions = positions[:, -1:] + 1
+            out = model(input_ids=step_ids, attention_mask=mask, position_ids=positions,
+                        past_key_values=cache, use_cache=True)
+            cache, logits = out.past_key_values, out.logits[:, -1]
+    return [_render(doc, d) for doc, d in zip(docs, decoders, strict=True)]
+
+
+def _render(doc: Document, decoder: _TagDecoder) -> str:
+    """The completion string a decoder produced (forced numbers re-inserted)."""
+    words = [token for token, _, _ in tokenize(doc.text)]
+    chunks: list[str] = []
+    tags = iter(decoder.chosen)
+    number = 0
+    for word in words:
+        tag = next(tags, OUTSIDE)
+        piece = word + tag
+        if tag.startswith("<B-"):
+            number += 1
+            piece += ordinal_tag(number)
+            follow = next(tags, END)
+            while follow != END:
+                piece += follow + next(tags, "")
+                follow = next(tags, END)
+            piece += END
+        chunks.append(piece)
+    return " ".join(chunks) + "\n"
+
+
 def predict(
     model: Any,
     tokenizer: Any,
@@ -85,23 +277,27 @@ def predict(
     entity_types: Sequence[str] = ENTITY_TYPES,
     relation_types: Sequence[str] = RELATION_TYPES,
     batch_size: int = 16,
-    max_new_tokens: int = 256,
+    max_new_tokens: int = 1024,
     show_progress: bool = False,
 ) -> tuple[list[Document], list[ParseResult]]:
-    """Predicted documents (same ids and texts, predicted annotations) and their parse details."""
-    prompts = [build_prompt(doc.text, entity_types, relation_types) for doc in documents]
-    completions = generate_completions(
-        model,
-        tokenizer,
-        prompts,
-        batch_size=batch_size,
-        max_new_tokens=max_new_tokens,
-        show_progress=show_progress,
-    )
-    parsed = [
-        parse_completion(c, doc.text, entity_types, relation_types)
-        for c, doc in zip(completions, documents, strict=True)
-    ]
+    """Predicted documents (same ids and texts, predicted annotations) and their parse details.
+
+    A tokenizer with one token per tag (the tiny default) is decoded with the words
+    forced; any other model generates the whole answer freely.
+    """
+    ids = tag_token_ids(tokenizer, entity_types, relation_types)
+    if ids is not None:
+        completions = decode_tags(
+            model, tokenizer, documents, ids, entity_types, relation_types, batch_size=batch_size,
+            show_progress=show_progress,
+        )
+    else:
+        prompts = [build_prompt(doc.text, entity_types, relation_types) for doc in documents]
+        completions = generate_completions(
+            model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens,
+            show_progress=show_progress,
+        )
+    parsed = [parse_completion(c, doc.text, entity_types, relation_types) for c, doc in zip(completions, documents, strict=True)]
     predictions = [p.to_document(doc.id, doc.text) for p, doc in zip(parsed, documents, strict=True)]
     return predictions, parsed
 

@@ -213,7 +213,8 @@ class _Columns:
         self.entities: list[ScoredEntity] = []
         self.relations: list[ScoredRelation] = []
         self.aligned = 0
-        self.spanless = 0
+        self.spanless = 0  # entities without a span
+        self.spanless_arguments = False  # some relation argument has no span
 
 
 def _as_mapping(raw: Any, where: _Where) -> Mapping[str, Any]:
@@ -381,6 +382,7 @@ def _read_side(
             if resolved is None:
                 where = _Where(side.name, d, doc.get("id"))
                 resolved = _read_relations(d, raw_relations, items, found, text, side, where)
+                columns.spanless_arguments |= any(r[2][1] is None or r[3][1] is None for r in resolved)
             relations.extend(resolved)
     return columns
 
@@ -488,33 +490,35 @@ def _read_pairs(
 # --------------------------------------------------------------------------- matching
 
 
-def _multiset_match(
-    gold_keys: list[tuple], pred_keys: list[tuple]
-) -> tuple[list[tuple], list[tuple], list[tuple]]:
-    """One-to-one matching of identical keys: (matched, unmatched gold, unmatched predictions).
+def _multiset_match(gold_keys: list[tuple], pred_keys: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """A one-to-one matching of identical keys, as its (unmatched gold, unmatched predictions).
 
-    Keys start with the document index, so set operations (in C) match every document at once;
-    only keys that occur more than once are counted in Python. A matched gold key is used up,
-    so a second identical prediction stays unmatched.
+    Everything else is matched: per key, min(gold, predicted) copies, so a second identical
+    prediction stays unmatched. Keys start with the document index, so two set differences (in
+    C) match every document at once; only keys that occur more than once are counted in Python.
     """
     gold_set, pred_set = set(gold_keys), set(pred_keys)
-    common = gold_set & pred_set
     gold_repeats = _repeated(gold_keys) if len(gold_set) < len(gold_keys) else {}
     pred_repeats = _repeated(pred_keys) if len(pred_set) < len(pred_keys) else {}
     if not gold_repeats and not pred_repeats:
-        return list(common), list(gold_set - common), list(pred_set - common)
+        return list(gold_set - pred_set), list(pred_set - gold_set)
     repeated = gold_repeats.keys() | pred_repeats.keys()
-    matched = list(common - repeated)
-    left_gold = list(gold_set - common - repeated)
-    left_pred = list(pred_set - common - repeated)
+    left_gold = list(gold_set - pred_set - repeated)
+    left_pred = list(pred_set - gold_set - repeated)
     for key in repeated:
         n_gold = gold_repeats.get(key, 1 if key in gold_set else 0)
         n_pred = pred_repeats.get(key, 1 if key in pred_set else 0)
         n_matched = min(n_gold, n_pred)
-        matched += [key] * n_matched
         left_gold += [key] * (n_gold - n_matched)
         left_pred += [key] * (n_pred - n_matched)
-    return matched, left_gold, left_pred
+    return left_gold, left_pred
+
+
+def _matched_types(
+    keys: Iterable[tuple], unmatched: Iterable[tuple], kind: Callable[[tuple], str]
+) -> Counter[str]:
+    """Per-type count of the matched keys: all of one side minus its unmatched ones."""
+    return Counter(map(kind, keys)) - Counter(map(kind, unmatched))
 
 
 def _repeated(keys: list[tuple]) -> dict[tuple, int]:
@@ -585,17 +589,19 @@ def _sweep(golds: Sequence[tuple], preds: list[tuple], typed: bool) -> tuple[int
 
 def _bag_match(
     gold_keys: list[tuple], pred_keys: list[tuple], loose: Callable[[tuple], tuple]
-) -> tuple[list[tuple], int]:
-    """Multiset matching of ``(doc, type, ...)`` keys: (matched keys, incorrect count).
+) -> tuple[Counter[str], int]:
+    """Multiset matching of ``(doc, type, ...)`` keys: (matches per type, incorrect count).
 
     A leftover prediction whose ``loose`` key (everything but the type) equals a leftover gold
     item's is *incorrect*; the rest of the leftovers are spurious or missed.
     """
-    matched, left_gold, left_pred = _multiset_match(gold_keys, pred_keys)
+    left_gold, left_pred = _multiset_match(gold_keys, pred_keys)
+    matched = _matched_types(gold_keys, left_gold, _KEY_TYPE)
     if not left_gold or not left_pred:
         return matched, 0
-    incorrect = _multiset_match(list(map(loose, left_gold)), list(map(loose, left_pred)))[0]
-    return matched, len(incorrect)
+    loose_gold = list(map(loose, left_gold))
+    still_missed = _multiset_match(loose_gold, list(map(loose, left_pred)))[0]
+    return matched, len(loose_gold) - len(still_missed)
 
 
 # --------------------------------------------------------------------------- tallies
@@ -621,28 +627,45 @@ class _EntityTally:
 def _tally_entities(
     golds: list[ScoredEntity], preds: list[ScoredEntity], spanless: bool, modes: Sequence[str]
 ) -> _EntityTally:
-    """Only the matchings that the requested ``modes`` need are run."""
+    """Run the matchings that the requested ``modes`` need.
+
+    Identical entities (document, span, type and text) are paired first: that pairing refines
+    every mode's key, and per key a one-to-one matching pairs min(gold, predicted) copies, so
+    each mode only has to match the (few) leftovers. Entities without a span only take part in
+    the ``type`` bag.
+    """
     tally = _EntityTally()
     tally.gold.update(map(_TYPE, golds))
     tally.pred.update(map(_TYPE, preds))
+    gold_loose: list[ScoredEntity] = []
+    pred_loose: list[ScoredEntity] = []
+    if spanless:
+        gold_loose = [entity for entity in golds if entity[1] is None]
+        pred_loose = [entity for entity in preds if entity[1] is None]
+        golds = [entity for entity in golds if entity[1] is not None]
+        preds = [entity for entity in preds if entity[1] is not None]
+    left_golds, left_preds = _multiset_match(golds, preds)
+    hit_types = _matched_types(golds, left_golds, _TYPE)
     if "type" in modes:
         matched, tally.bag_other_type = _bag_match(
-            list(map(_DOC_TYPE_TEXT, golds)), list(map(_DOC_TYPE_TEXT, preds)), _DOC_AND_REST[3]
+            list(map(_DOC_TYPE_TEXT, left_golds + gold_loose)),
+            list(map(_DOC_TYPE_TEXT, left_preds + pred_loose)),
+            _DOC_AND_REST[3],
         )
-        tally.bag.update(map(_KEY_TYPE, matched))
+        tally.bag.update(hit_types)
+        tally.bag.update(matched)
     if set(modes) - {"type"}:
-        if spanless:
-            golds = [entity for entity in golds if entity[1] is not None]
-            preds = [entity for entity in preds if entity[1] is not None]
-        _tally_spans(list(map(_DOC_SPAN_TYPE, golds)), list(map(_DOC_SPAN_TYPE, preds)), tally)
+        tally.same_span_type.update(hit_types)
+        tally.same_span = len(golds) - len(left_golds)
+        _tally_spans(list(map(_DOC_SPAN_TYPE, left_golds)), list(map(_DOC_SPAN_TYPE, left_preds)), tally)
     return tally
 
 
 def _tally_spans(golds: list[tuple], preds: list[tuple], tally: _EntityTally) -> None:
     """Span modes from ``(doc, start, end, type)`` keys: identical pairs first, then overlaps."""
-    hits, left_golds, left_preds = _multiset_match(golds, preds)
-    tally.same_span_type.update(map(_TYPE, hits))
-    tally.same_span = len(hits)
+    left_golds, left_preds = _multiset_match(golds, preds)
+    tally.same_span_type.update(_matched_types(golds, left_golds, _TYPE))
+    tally.same_span += len(golds) - len(left_golds)
     if not left_golds or not left_preds:
         return
     for doc_golds, doc_preds in _by_document(left_golds, left_preds):
@@ -653,11 +676,11 @@ def _tally_spans(golds: list[tuple], preds: list[tuple], tally: _EntityTally) ->
         _tally_type_overlaps(doc_golds, doc_preds, tally)
     # Per span, span-only matching pairs min(gold, predicted) copies, and the same-type pairs
     # already made are among them, so only the leftovers need matching again.
-    span_hits, left_golds, left_preds = _multiset_match(
+    span_golds, span_preds = _multiset_match(
         list(map(_DOC_SPAN, left_golds)), list(map(_DOC_SPAN, left_preds))
     )
-    tally.same_span += len(span_hits)
-    for doc_golds, doc_preds in _by_document(left_golds, left_preds):
+    tally.same_span += len(left_golds) - len(span_golds)
+    for doc_golds, doc_preds in _by_document(span_golds, span_preds):
         tally.span_overlap += _sweep(doc_golds, doc_preds, typed=False)[1]
 
 
@@ -707,17 +730,38 @@ class _RelationTally:
 
 
 def _tally_relations(
-    golds: list[ScoredRelation], preds: list[ScoredRelation], modes: Sequence[str]
+    golds: list[ScoredRelation], preds: list[ScoredRelation], spanless: bool, modes: Sequence[str]
 ) -> _RelationTally:
+    """Identical relations first (they match in every mode), then each mode on the leftovers.
+
+    A relation with an argument lacking a span can only match in ``relaxed``, so such relations
+    skip the identity pass.
+    """
     tally = _RelationTally()
     tally.gold.update(map(_KEY_TYPE, golds))
     tally.pred.update(map(_KEY_TYPE, preds))
+    gold_loose: list[ScoredRelation] = []
+    pred_loose: list[ScoredRelation] = []
+    if spanless:
+        gold_loose, golds = _split_spanless(golds)
+        pred_loose, preds = _split_spanless(preds)
+    left_golds, left_preds = _multiset_match(golds, preds)
+    hit_types = _matched_types(golds, left_golds, _KEY_TYPE)
+    left_golds += gold_loose
+    left_preds += pred_loose
     for mode in modes:
         matched, tally.incorrect[mode] = _bag_match(
-            _relation_keys(golds, mode), _relation_keys(preds, mode), _RELATION_LOOSE[mode]
+            _relation_keys(left_golds, mode), _relation_keys(left_preds, mode), _RELATION_LOOSE[mode]
         )
-        tally.correct[mode].update(map(_KEY_TYPE, matched))
+        tally.correct[mode].update(hit_types)
+        tally.correct[mode].update(matched)
     return tally
+
+
+def _split_spanless(relations: list[ScoredRelation]) -> tuple[list[ScoredRelation], list[ScoredRelation]]:
+    """(relations with an argument without a span, the others)."""
+    loose = [r for r in relations if r[2][1] is None or r[3][1] is None]
+    return loose, [r for r in relations if r[2][1] is not None and r[3][1] is not None]
 
 
 # --------------------------------------------------------------------------- results
@@ -864,7 +908,8 @@ def score_documents(
         )
         spanless = bool(guess.spanless or gold.spanless)
         entities = _tally_entities(gold.entities, guess.entities, spanless, entity_modes)
-        relations = _tally_relations(gold.relations, guess.relations, relation_modes)
+        loose = spanless or guess.spanless_arguments or gold.spanless_arguments
+        relations = _tally_relations(gold.relations, guess.relations, loose, relation_modes)
     return {
         "documents": len(gold.ids),
         "aligned": guess.aligned,

@@ -290,3 +290,15 @@ def test_corrupt_ade_line_in_a_corpus_copy(tmp_path: Path) -> None:
     (tmp_path / "ADE-NEG.txt").write_text("123 NEG fine\n456 POS not a negative line\n", encoding="utf-8")
     with pytest.raises(UserInputError, match=r"ADE-NEG\.txt, line 2: expected 'PMID NEG sentence'"):
         load_benchmark_documents("ade", data_dir=tmp_path)
+
+
+@needs_corpora
+def test_ade_negatives_left_out_of_scoring_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from odin_medical_ner_re.benchmarks.runner import run_benchmark
+
+    monkeypatch.setenv("ODIN_KNOWLEDGE_DIR", str(Path(__file__).resolve().parent / "fixtures" / "kb"))
+    default = run_benchmark("ade", system="dictionary")
+    assert default["documents"] == 336 and default["negative_documents_excluded"] == 1613
+    everything = run_benchmark("ade", system="dictionary", include_negatives=True)
+    assert everything["documents"] == 1949 and everything["negative_documents_excluded"] == 0
+    assert everything["ner"]["strict"]["micro"]["support"] == default["ner"]["strict"]["micro"]["support"] == 860

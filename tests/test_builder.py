@@ -168,11 +168,6 @@ def test_unknown_option_is_refused() -> None:
         make_builder("1k", num_trian=10)
 
 
-@pytest.mark.xfail(
-    reason="datasets applies config kwargs with setattr, so OdinNerReConfig.__post_init__ never "
-    "checks them; make_builder must re-validate (hub_layout.checked_builder and the CLI do)",
-    raises=(AssertionError, pytest.fail.Exception),
-)
 @pytest.mark.parametrize("value", [0, -1])
 def test_non_positive_size_is_refused_by_the_builder(value: int, tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="num_train must be a positive integer"):

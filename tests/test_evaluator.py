@@ -110,3 +110,19 @@ def test_print_results_prints_a_table(capsys):
     out = capsys.readouterr().out
     assert out.startswith("Entities\n") and "Symptom" in out and "macro" in out and "Results" in out
     assert format_results(evaluator.evaluate_entities([ASPIRIN], GOLD)).count("\n") == 2
+
+
+def test_relations_between_text_only_mentions_only_match_in_type_mode():
+    head, tail = (
+        EntityPrediction("aspirin", "Drug", doc_id="d1"),
+        EntityPrediction("fever", "Symptom", doc_id="d1"),
+    )
+    relation = [RelationPrediction("treats", head, tail)]
+    assert [
+        NERREvaluator(mode).evaluate_relations(relation, relation)["f1"]
+        for mode in ("exact", "partial", "type")
+    ] == [
+        0.0,
+        0.0,
+        1.0,
+    ]

@@ -6,6 +6,7 @@ import math
 import random
 import re
 import warnings
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -544,3 +545,15 @@ def test_format_report_and_flatten_cover_every_mode_and_type():
         "ner_ent_type_f1", "ner_strict_macro_f1", "re_strict_f1", "re_boundaries_f1", "re_strict_macro_f1",
     ]  # fmt: skip
     assert set(required) <= set(flat)
+
+
+def test_multiset_matching_equals_counter_arithmetic():
+    """The set-algebra matcher against the obvious multiset definition, repeats included."""
+    for case in range(200):
+        rng = random.Random(case)
+        gold = [(rng.randrange(3), rng.choice("ab"), rng.randrange(4)) for _ in range(rng.randint(0, 12))]
+        pred = [(rng.randrange(3), rng.choice("ab"), rng.randrange(4)) for _ in range(rng.randint(0, 12))]
+        left_gold, left_pred = scoring._multiset_match(gold, pred)
+        common = Counter(gold) & Counter(pred)
+        assert Counter(left_gold) == Counter(gold) - common
+        assert Counter(left_pred) == Counter(pred) - common

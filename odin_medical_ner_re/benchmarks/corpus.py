@@ -39,7 +39,7 @@ from .pubtator import PubTatorDocument, read_pubtator
 ENV_VAR = "ODIN_BENCHMARKS_DIR"
 #: Default root: ``../shared/benchmarks`` next to the repository (this file is
 #: ``<repo>/odin_medical_ner_re/benchmarks/corpus.py``).
-DEFAULT_ROOT = Path(__file__).resolve().parents[2] / ".." / "shared" / "benchmarks"
+DEFAULT_ROOT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "benchmarks").resolve()
 SPLIT_ORDER: tuple[str, ...] = ("train", "validation", "test")
 #: Id values that mean "not normalized" in the PubTator corpora.
 NO_ID: frozenset[str] = frozenset({"", "-", "-1"})

@@ -127,8 +127,8 @@ def run_benchmark(
     splits = load_benchmark_documents(corpus.name, data_dir, label_set)
     excluded = 0
     if not include_negatives:
-        kept = {name: [d for d in docs if not d.metadata.get("negative")] for name, docs in splits.items()}
-        excluded = sum(len(docs) for docs in splits.values()) - sum(len(docs) for docs in kept.values())
+        kept = {part: [d for d in docs if not d.metadata.get("negative")] for part, docs in splits.items()}
+        excluded = len(splits.get(split, [])) - len(kept.get(split, []))  # in the scored split
         splits = kept
     if split not in splits:
         hint = (
@@ -180,11 +180,12 @@ def run_benchmark(
 
 def format_benchmark_report(report: dict[str, Any]) -> str:
     """Header, the scoring table and the document-level relation line when there is one."""
+    scope = f"scored entity types: {', '.join(report['scored_entity_types'])}"
+    if report.get("negative_documents_excluded"):
+        scope += f"   negative sentences left out: {report['negative_documents_excluded']}"
     head = (
         f"{report['benchmark']} / {report['split']} / {report['label_set']} labels / {report['system']}\n"
-        f"scored entity types: {', '.join(report['scored_entity_types'])}"
-        f"{'   negative sentences left out: ' + str(report['negative_documents_excluded']) if report.get('negative_documents_excluded') else ''}\n"
-        f"NER strict micro-F1 {report['ner']['strict']['micro']['f1']:.4f}"
+        f"{scope}\nNER strict micro-F1 {report['ner']['strict']['micro']['f1']:.4f}"
     )
     if report.get("relation_types"):
         head += f"   RE strict micro-F1 (mention level) {report['re']['strict']['micro']['f1']:.4f}"

@@ -33,6 +33,7 @@ EDGE_KEYS: tuple[str, ...] = ("treats", "causes", "indicates", "prevents")
 LAB_QUALIFIERS: frozenset[str] = frozenset({"elevated", "decreased", "positive", "abnormal"})
 _FORM_FIELDS: tuple[str, ...] = ("synonyms", "abbreviations", "brands")
 _FORBIDDEN_CHARACTERS = set(",;()/[]{}\n\t")
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader reads the base ~5x faster
 
 
 class KnowledgeBaseError(UserInputError):
@@ -132,7 +133,7 @@ def _check_form(form: str, where: str, problems: list[str]) -> None:
 
 def _read_file(path: Path, problems: list[str]) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
@@ -281,14 +282,15 @@ def load_knowledge_base(
     directory = Path(data_dir) if data_dir is not None else DATA_DIR
     if not directory.is_dir():
         raise UserInputError(f"knowledge-base folder {directory} does not exist")
-    if only is None and data_dir is None:
-        return _default_knowledge_base()
-    return _load(directory, tuple(only) if only is not None else None)
+    paths = sorted(directory.glob("*.yaml"))
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths)
+    return _cached_load(str(directory.resolve()), tuple(only) if only is not None else None, stamp)
 
 
-@functools.lru_cache(maxsize=1)
-def _default_knowledge_base() -> KnowledgeBase:
-    return _load(DATA_DIR, None)
+@functools.lru_cache(maxsize=8)
+def _cached_load(directory: str, only: tuple[str, ...] | None, stamp: tuple[tuple[str, int, int], ...]) -> KnowledgeBase:
+    """One parse per folder and file state: every generator shard asks for the same base."""
+    return _load(Path(directory), only)
 
 
 def _load(directory: Path, only: tuple[str, ...] | None) -> KnowledgeBase:

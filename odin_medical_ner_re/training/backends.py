@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +42,6 @@ class ModelArguments:
     tiny_num_heads: int = 4
     tiny_intermediate_size: int = 1024
     tiny_vocab_size: int = 2048
-    tiny_max_markers: int = 1024
 
     def tiny_spec(self) -> TinyModelSpec:
         return TinyModelSpec(
@@ -51,7 +51,6 @@ class ModelArguments:
             intermediate_size=self.tiny_intermediate_size,
             max_position_embeddings=max(self.max_seq_length, 512),
             vocab_size=self.tiny_vocab_size,
-            max_markers=self.tiny_max_markers,
         )
 
 
@@ -104,14 +103,14 @@ def _offline_error(name: str, err: Exception) -> UserInputError:
 
 
 def load_model_and_tokenizer(
-    args: ModelArguments, backend: str, tokenizer_texts: Any = None
+    args: ModelArguments, backend: str, tokenizer_texts: Any = None, extra_tokens: Sequence[str] = ()
 ) -> tuple[Any, Any]:
     """The model (PEFT-wrapped if asked) and tokenizer for ``args`` on ``backend``."""
     if args.model_name_or_path == TINY:
         if tokenizer_texts is None:
             raise UserInputError("the tiny model needs training texts to train its tokenizer")
         spec = args.tiny_spec()
-        tokenizer = train_tokenizer(tokenizer_texts, spec.vocab_size, spec.max_markers)
+        tokenizer = train_tokenizer(tokenizer_texts, spec.vocab_size, extra_tokens)
         return build_tiny_model(tokenizer, spec), tokenizer
     if backend == "unsloth":
         return _load_unsloth(args)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
-from ..formats import to_messages, to_prompt_completion
+from ..formats import build_prompt, to_messages, to_prompt_completion, word_tags
 from ..schema import ENTITY_TYPES, RELATION_TYPES, Document, Entity, load_documents
 
 
@@ -161,23 +161,51 @@ def with_pseudo_names(doc: Document, rng: random.Random, rate: float) -> Documen
     return Document(doc.id, "".join(pieces), entities, list(doc.relations), dict(doc.metadata))
 
 
+def with_renamed_copies(documents: Sequence[Document], args: DataArguments, seed: int) -> list[Document]:
+    """The documents plus ``pseudo_name_copies`` renamed copies of each (see the module docstring)."""
+    if args.pseudo_name_rate <= 0 or args.pseudo_name_copies <= 0:
+        return list(documents)
+    rng = random.Random(seed)
+    copies = [with_pseudo_names(doc, rng, args.pseudo_name_rate) for _ in range(args.pseudo_name_copies) for doc in documents]
+    return [*documents, *copies]
+
+
 def sft_examples(
     documents: Sequence[Document],
     entity_types: Sequence[str] = ENTITY_TYPES,
     relation_types: Sequence[str] = RELATION_TYPES,
     *,
     conversational: bool = False,
-    pseudo_name_rate: float = 0.0,
-    pseudo_name_copies: int = 0,
-    seed: int = 0,
 ) -> list[dict[str, Any]]:
-    """Prompt/completion records; ``pseudo_name_copies`` extra renamed copies of each document."""
-    rng = random.Random(seed)
+    """Prompt/completion records for models that write the whole answer (Hub models)."""
     convert = to_messages if conversational else to_prompt_completion
+    return [convert(doc, entity_types, relation_types) for doc in documents]
+
+
+def tokenized_tag_examples(
+    documents: Sequence[Document],
+    tokenizer: Any,
+    entity_types: Sequence[str] = ENTITY_TYPES,
+    relation_types: Sequence[str] = RELATION_TYPES,
+    *,
+    with_text: bool = False,
+) -> list[dict[str, list[int]]]:
+    """``input_ids`` + ``completion_mask`` built exactly as the forced-word decoder reads them.
+
+    The loss falls on the tags the model chooses; the words, and the entity numbers the
+    decoder writes itself, are inputs only.
+    """
     records = []
     for doc in documents:
-        variants = [doc]
-        if pseudo_name_rate > 0:
-            variants += [with_pseudo_names(doc, rng, pseudo_name_rate) for _ in range(pseudo_name_copies)]
-        records += [convert(v, entity_types, relation_types) for v in variants]
+        prompt = build_prompt(doc.text, entity_types, relation_types, with_text=with_text)
+        input_ids = list(tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        mask = [0] * len(input_ids)
+        for index, (word, tags, forced) in enumerate(word_tags(doc)):
+            pieces = tokenizer((" " if index else "") + word, add_special_tokens=False)["input_ids"]
+            input_ids += pieces
+            mask += [0] * len(pieces)
+            for position, tag in enumerate(tags):
+                input_ids.append(tokenizer.convert_tokens_to_ids(tag))
+                mask.append(0 if position == 1 and forced else 1)
+        records.append({"input_ids": input_ids, "completion_mask": mask})
     return records

@@ -15,11 +15,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
+from ..formats import build_completion, build_prompt, tag_vocabulary
 from ..inference import predict
 from ..schema import Document
 from ..scoring import flatten, format_report, score_documents
-from .backends import ModelArguments, load_model_and_tokenizer, peft_config, select_backend
-from .data import Corpus, DataArguments, load_corpus, sft_examples
+from .backends import TINY, ModelArguments, load_model_and_tokenizer, peft_config, select_backend
+from .data import (
+    Corpus,
+    DataArguments,
+    load_corpus,
+    sft_examples,
+    tokenized_tag_examples,
+    with_renamed_copies,
+)
 
 logger = logging.getLogger("odin_medical_ner_re.training")
 
@@ -104,30 +112,31 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
         import unsloth  # noqa: F401
     corpus = load_corpus(data_args)
     train_docs = corpus.split(data_args.train_split)
-    conversational = model_args.model_name_or_path != "tiny"
-    records = sft_examples(
-        train_docs,
-        corpus.entity_types,
-        corpus.relation_types,
-        conversational=conversational,
-        pseudo_name_rate=data_args.pseudo_name_rate,
-        pseudo_name_copies=data_args.pseudo_name_copies,
-        seed=training_args.seed,
-    )
-    texts = (r["prompt"] + r["completion"] for r in records) if not conversational else None
-    model, tokenizer = load_model_and_tokenizer(model_args, backend, tokenizer_texts=texts)
+    tiny = model_args.model_name_or_path == TINY
+    train_docs = with_renamed_copies(train_docs, data_args, training_args.seed)
     import datasets
 
+    if tiny:
+        # From scratch: tag tokens are single tokens, words are forced at decoding time.
+        tags = tag_vocabulary(corpus.entity_types, corpus.relation_types)
+        texts = (build_prompt(d.text, corpus.entity_types, corpus.relation_types, with_text=False)
+                 + build_completion(d) for d in train_docs)
+        model, tokenizer = load_model_and_tokenizer(model_args, backend, tokenizer_texts=texts, extra_tokens=tags)
+        records = tokenized_tag_examples(train_docs, tokenizer, corpus.entity_types, corpus.relation_types)
+    else:
+        model, tokenizer = load_model_and_tokenizer(model_args, backend)
+        records = sft_examples(train_docs, corpus.entity_types, corpus.relation_types, conversational=True)
     train_dataset = datasets.Dataset.from_list(records)
     eval_dataset = None
     generation_eval = None
     if training_args.eval_strategy != "no" and data_args.eval_split in corpus.splits:
         eval_docs = corpus.split(data_args.eval_split)
-        eval_dataset = datasets.Dataset.from_list(
-            sft_examples(
-                eval_docs[:200], corpus.entity_types, corpus.relation_types, conversational=conversational
-            )
+        eval_records = (
+            tokenized_tag_examples(eval_docs[:32], tokenizer, corpus.entity_types, corpus.relation_types)
+            if tiny
+            else sft_examples(eval_docs[:32], corpus.entity_types, corpus.relation_types, conversational=True)
         )
+        eval_dataset = datasets.Dataset.from_list(eval_records)
         if data_args.generation_eval_samples > 0:
             generation_eval = {
                 "documents": eval_docs[: data_args.generation_eval_samples],
@@ -159,6 +168,7 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
                 "entity_types": corpus.entity_types,
                 "relation_types": corpus.relation_types,
                 "train_examples": len(records),
+            "format": "forced-word tags" if tiny else "free generation",
                 "train_seconds": round(time.time() - started, 1),
             },
         )
@@ -171,7 +181,8 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
 
 
 def evaluate_splits(
-    model: Any, tokenizer: Any, corpus: Corpus, data_args: DataArguments, output_dir: Path
+    model: Any, tokenizer: Any, corpus: Corpus, data_args: DataArguments, output_dir: Path,
+    report_name: str = "report.json",
 ) -> dict[str, Any]:
     """Score each split of ``data_args.evaluate_splits``; write ``report.json`` and print tables."""
     reports: dict[str, Any] = {}
@@ -190,7 +201,7 @@ def evaluate_splits(
         reports[split] = report
         print(f"\n=== {split} ({len(documents)} documents) ===\n{format_report(report)}")
         print(f"parse problems: {report['parse']}")
-    write_report(output_dir / "report.json", reports, data_args)
+    write_report(output_dir / report_name, reports, data_args)
     return reports
 
 

@@ -1,17 +1,15 @@
 """The embedded default model: a small Llama initialised from scratch, with its own tokenizer.
 
 There is no network here, so nothing can be downloaded; a byte-level BPE tokenizer is
-trained on the training split, and the token markers of :mod:`~odin_medical_ner_re.formats`
-(``@1`` ... ``@N``) are added as single tokens so pointing at token *k* is one
-prediction, not a sequence of digits.
+trained on the training split. Byte-level means any text, including names never seen
+in training, tokenizes without unknown tokens, which the copy-and-tag completion of
+:mod:`~odin_medical_ner_re.formats` relies on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-from ..formats import MARKER
 
 SPECIAL_TOKENS = {
     "bos_token": "<|bos|>",
@@ -31,12 +29,11 @@ class TinyModelSpec:
     intermediate_size: int = 1024
     max_position_embeddings: int = 2048
     vocab_size: int = 2048
-    max_markers: int = 1024
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, max_markers: int = 1024):
-    """A byte-level BPE tokenizer trained on ``texts`` with ``@1..@max_markers`` as atomic tokens."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, extra_tokens: Sequence[str] = ()):
+    """A byte-level BPE tokenizer trained on ``texts``; ``extra_tokens`` (the format's tags) stay whole."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
     from transformers import PreTrainedTokenizerFast
 
     tokenizer = Tokenizer(models.BPE(unk_token=None))
@@ -51,8 +48,7 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, max_markers: i
     )
     tokenizer.train_from_iterator(texts, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tokenizer, **SPECIAL_TOKENS)
-    # lstrip: " @12" is one token, so a marker costs one position, not two.
-    fast.add_tokens([AddedToken(f"{MARKER}{i}", lstrip=True) for i in range(max_markers, 0, -1)])
+    fast.add_tokens(list(extra_tokens))
     fast.model_max_length = 4096
     return fast
 
