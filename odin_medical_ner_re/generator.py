@@ -95,6 +95,11 @@ _HEART_RATE = {"normal": (56, 99), "tachycardia": (102, 136)}
 _RESP_RATE = {"normal": (12, 20), "tachypnea": (22, 32), "bradypnea": (6, 10)}
 _SPO2 = {"normal": (94, 100), "bradypnea": (86, 92)}
 _SYSTOLIC, _DIASTOLIC = (104, 158), (60, 96)
+_ADULT = (18, 92)  # the ages a patient may have; sex- or age-specific concepts narrow it
+_AGE_WORDS = [str(age) for age in range(_ADULT[1] + 1)]
+_AN_AGE_WORDS = [
+    f"{'an' if age in (11, 18) or 80 <= age <= 89 else 'a'} {age}" for age in range(_ADULT[1] + 1)
+]
 _VITAL_SIGNS = ("hyperthermia", "fever", "tachycardia", "tachypnea", "bradypnea")
 
 
@@ -177,7 +182,7 @@ _CHOICE = 4  # value: tuple of part tuples, one drawn ("[a|b]" holding slots)
 _WORD = 5  # value: patient word key (age, an_age, sex, sx)
 _QUALIFIER = 6  # value: "q"; the lab result word of the fact being stated
 _Part = tuple[int, Any, bool]
-_Template = tuple[str, tuple[_Part, ...]]  # (template id, parts)
+_Template = tuple[str, tuple[Any, ...], tuple[str, ...], int]  # (template id, steps, closing texts, count)
 _Line = tuple[_Template, ...]  # one YAML line; several entries only when it starts with "[...]"
 
 _ALTERNATION = re.compile(r"\[([^\[\]]*)\]")
@@ -228,6 +233,8 @@ def _compile_segment(
             literal = ""
         base = name.rstrip("+")
         if base in pools:
+            if at_start:
+                raise UserInputError(f"template {template_id}: word pool {{{name}}} cannot open a sentence")
             parts.append((_PICK, pools[base], False))
         elif base in _ENTITY_SLOTS:
             parts.append((_ENTITY_SLOTS[base], base, at_start))
@@ -247,35 +254,57 @@ def _compile_group(template_id: str, group: str, sex: str, pools: dict[str, tupl
     alternatives = [_compile_segment(template_id, alt, sex, False, pools) for alt in group.split("|")]
     if all(not alt or (len(alt) == 1 and alt[0][0] == _LITERAL) for alt in alternatives):
         return (_PICK, tuple(alt[0][1] if alt else "" for alt in alternatives), False)
-    return (_CHOICE, tuple(_merge_literals(alt) for alt in alternatives), False)
+    return (_CHOICE, tuple(tuple(alt) for alt in alternatives), False)
 
 
 _MAX_MERGED = 512
+_END = 0  # step code of text with no slot after it (the end of a sentence)
+#: A compiled step: draw one of ``texts`` (``count`` of them, 0 when there is no text), then
+#: write the slot ``code``/``value``. Templates alternate text and slots, so walking steps
+#: takes half the iterations of walking parts.
+_Step = tuple[tuple[str, ...], int, int, Any, bool]
 
 
-def _merge_literals(parts: Sequence[_Part]) -> tuple[_Part, ...]:
-    """Fold each run of literals and slot-free alternatives into one drawn part.
+def _to_steps(parts: Sequence[_Part]) -> tuple[_Step, ...]:
+    """Fold literals and slot-free alternatives into the text drawn before each slot.
 
-    ``"[Start|Begin]" " " {H}`` becomes one pick of ``"Start "``/``"Begin "`` before the
-    slot: fewer parts to walk and fewer random draws per sentence, with the same
+    ``"[Start|Begin]" " " {H}`` becomes one step drawing ``"Start "`` or ``"Begin "`` and
+    then writing the head: fewer iterations and random draws per sentence, with the same
     distribution (a uniform draw from the product is a uniform draw per group).
     """
-    out: list[_Part] = []
+    steps: list[_Step] = []
     texts: list[str] = []
-    for part in [*parts, (_HEAD, "", False)]:
-        code, value = part[0], part[1]
+    for code, value, capital in parts:
         if code in (_LITERAL, _PICK):
             options = (value,) if code == _LITERAL else value
-            if texts and len(texts) * len(options) > _MAX_MERGED:
-                out.append((_PICK, tuple(texts), False) if len(texts) > 1 else (_LITERAL, texts[0], False))
+            if len(texts) * len(options) > _MAX_MERGED:
+                steps.append(_step(texts, _END, None, False))
                 texts = []
             texts = [a + b for a in texts or [""] for b in options]
             continue
-        if texts:
-            out.append((_PICK, tuple(texts), False) if len(texts) > 1 else (_LITERAL, texts[0], False))
-            texts = []
-        out.append(part)
-    return tuple(out[:-1])
+        if code == _CHOICE:
+            value = tuple(_to_steps(alternative) for alternative in value)
+        steps.append(_step(texts, code, value, capital))
+        texts = []
+    if texts:
+        steps.append(_step(texts, _END, None, False))
+    return tuple(steps)
+
+
+def _step(texts: list[str], code: int, value: Any, capital: bool) -> _Step:
+    options = tuple(texts) if texts and texts != [""] else ()
+    return (options, len(options), code, value, capital)
+
+
+def _template(template_id: str, steps: tuple[_Step, ...]) -> _Template:
+    """(id, steps, closing texts, their count): the closing text is written after the loop.
+
+    Nearly every sentence ends with text after its last slot ("." or "as tolerated.");
+    writing it outside the step loop saves the loop one iteration per sentence.
+    """
+    if steps and steps[-1][2] == _END:
+        return (template_id, steps[:-1], steps[-1][0], steps[-1][1])
+    return (template_id, steps, (), 0)
 
 
 def _compile_line(template_id: str, text: str, sex: str, pools: dict[str, tuple[str, ...]]) -> _Line:
@@ -298,7 +327,7 @@ def _compile_line(template_id: str, text: str, sex: str, pools: dict[str, tuple[
     for i in range(1, len(segments), 2):
         parts.append(_compile_group(template_id, segments[i], sex, pools))
         parts += _compile_segment(template_id, segments[i + 1], sex, False, pools)
-    return ((template_id, _merge_literals(parts)),)
+    return (_template(template_id, _to_steps(parts)),)
 
 
 def _compile_lines(
@@ -490,7 +519,7 @@ class _Term:
         total = sum(weight for _, weight in weights)
         self.cumulative = tuple(itertools.accumulate(weight / total for _, weight in weights[:-1]))
         self.sex: str | None = None
-        self.ages = (18, 92)
+        self.ages = _ADULT
         self.fetal = False
         self.exam = False
         self.unstable = False
@@ -529,26 +558,18 @@ def _is_given_once(concept: Concept) -> bool:
 _Fact = tuple[int, str, "_Term", "_Term", "str | None"]
 #: A planned fact kind for one disease: (kind, its compatible facts, list slot).
 _Option = tuple[str, tuple[_Fact, ...], str]
-#: A planned sentence: (section index, order key, operation, template lines (or text), heads,
-#: tails, qualifier, negated, dose, relation written between heads and tails or None).
-_Sentence = tuple[
-    int, float, int, Any, Sequence["_Term"], Sequence["_Term"], "str | None", bool, bool, "str | None"
-]
+#: A planned sentence: (operation, template lines or text, heads, tails, qualifier, negated,
+#: dose, relation written between heads and tails or None).
+_Sentence = tuple[int, Any, Sequence["_Term"], Sequence["_Term"], "str | None", bool, bool, "str | None"]
 _TEMPLATE_OP, _CROSS_OP, _CC_OP, _TEXT_OP = range(4)
 _INTRO, _MENTIONS = "intro", "mentions"  # keys of a sex's routes besides the fact kinds
 _HPI_SECTION, _VITALS_SECTION, _CC_SECTION = (_SECTION_INDEX[s] for s in ("hpi", "vitals", "chief_complaint"))
-_ORDER = itemgetter(0, 1)
-#: Where each section is written: itself, or, in a note with a combined "A/P" section, the
-#: plan and discharge items join the assessment (interleaved, as problem-based notes do).
-_POSITION = tuple(range(len(SECTION_ORDER)))
-_MERGED_POSITION = tuple(
-    _SECTION_INDEX["assessment"] if name in ("plan", "discharge") else i
-    for i, name in enumerate(SECTION_ORDER)
+_ASSESSMENT_SECTION, _PLAN_SECTION, _DISCHARGE_SECTION = (
+    _SECTION_INDEX[s] for s in ("assessment", "plan", "discharge")
 )
-
-
-def _MERGED_ORDER(sentence: _Sentence) -> tuple[int, float]:  # noqa: N802 - a sort key, named like _ORDER
-    return _MERGED_POSITION[sentence[0]], sentence[1]
+_NO_SENTENCES = ((),) * len(SECTION_ORDER)
+#: Index permutations of small option sets: one random draw orders a whole set.
+_PERMUTATIONS = [tuple(itertools.permutations(range(k))) for k in range(7)]
 
 
 @contextlib.contextmanager
@@ -648,46 +669,72 @@ class _Band:
 
 
 def _routes(bank: _SexBank) -> dict[str, Any]:
-    """Per fact kind, the (section index, template lines) it may be written in; plus intros, mentions."""
+    """Per fact kind, the (section index, templates) it may be written in; plus intros, mentions.
+
+    Templates come as flat tables (see :func:`_flat`) so that choosing one is one draw.
+    """
     routes: dict[str, Any] = {
-        kind: tuple((_SECTION_INDEX[section], lines) for section, lines in by_section.items())
+        kind: tuple((_SECTION_INDEX[section], _flat(lines)) for section, lines in by_section.items())
         for kind, by_section in bank.facts.items()
     }
-    routes[_INTRO] = (bank.intro, bank.intro_history)
-    routes[_MENTIONS] = bank.mentions
+    routes[_INTRO] = (_flat(bank.intro), _flat(bank.intro_history))
+    routes[_MENTIONS] = {kind: _flat(lines) for kind, lines in bank.mentions.items()}
     return routes
 
 
+_MAX_REPEAT = 48
+
+
+def _flat(lines: Sequence[_Line]) -> tuple[_Template, ...]:
+    """One table of templates in which every line has the same total weight.
+
+    A line is one phrasing or several (when it opens with a group), so a line of k
+    variants repeats each of them ``lcm/k`` times: drawing one entry of the table is then
+    drawing a line uniformly and one of its variants uniformly, with one random number.
+    """
+    unit = min(math.lcm(*(len(line) for line in lines)), _MAX_REPEAT)
+    return tuple(
+        template for line in lines for template in line for _ in range(max(1, round(unit / len(line))))
+    )
+
+
 class _Plan:
-    """What one note will say, gathered before anything is written."""
+    """What one note will say, gathered section by section before anything is written."""
 
-    __slots__ = ("band", "routes", "used", "stated", "sentences", "asserted")
+    __slots__ = ("band", "routes", "used", "stated", "sections", "asserted", "random")
 
-    def __init__(self, band: _Band, routes: dict[str, Any], used: set[_Term]) -> None:
+    def __init__(
+        self, band: _Band, routes: dict[str, Any], used: set[_Term], random: Callable[[], float]
+    ) -> None:
         self.band = band
         self.routes = routes
         self.used = used  # every term the note names: distractors must be others
         self.stated: set[int] = set()  # ids of the prevention facts already planned
-        self.sentences: list[_Sentence] = []
+        self.sections: list[list[_Sentence]] = list(map(list, _NO_SENTENCES))  # one empty list per section
         self.asserted: list[_Term] = []  # symptoms stated as present: intro and vitals follow them
+        self.random = random
+
+    def add(self, section: int, sentence: _Sentence) -> None:
+        """Narrative sections keep the planned order; others get a random position.
+
+        Inserting each sentence at a uniformly drawn position yields a uniformly shuffled
+        section, without sorting or shuffling afterwards.
+        """
+        sentences = self.sections[section]
+        if section in _NARRATIVE_SECTIONS:
+            sentences.append(sentence)
+        else:
+            sentences.insert(int(self.random() * (len(sentences) + 1)), sentence)
 
     def note_symptoms(self, terms: Sequence[_Term]) -> None:
         self.asserted += [t for t in terms if t.type == "Symptom"]
 
     def mention(
-        self,
-        section: str,
-        kind: str,
-        terms: Sequence[_Term],
-        order: float,
-        negated: bool = False,
-        dose: bool = False,
+        self, section: str, kind: str, terms: Sequence[_Term], negated: bool = False, dose: bool = False
     ) -> None:
         """Plan a sentence naming ``terms`` without any relation."""
         lines = self.routes[_MENTIONS][kind]
-        self.sentences.append(
-            (_SECTION_INDEX[section], order, _TEMPLATE_OP, lines, terms, (), None, negated, dose, None)
-        )
+        self.add(_SECTION_INDEX[section], (_TEMPLATE_OP, lines, terms, (), None, negated, dose, None))
 
 
 # --------------------------------------------------------------------------- the generator
@@ -783,6 +830,13 @@ class MedicalTextGenerator:
             if term.type == "Lab_Test"
         }
         self._routes = {sex: _routes(bank) for sex, bank in self.templates.by_sex.items()}
+        self._cross_rate = self.options.cross_sentence_rate
+        #: header variants per section, ending with " " (inline items) or a newline (listed items)
+        self._headers = {
+            name: (tuple(h + " " for h in headers), tuple(h + "\n" for h in headers))
+            for name, headers in self.templates.sections.items()
+        }
+        self._shared_options: dict[_Term, tuple[tuple[_Option, ...], bool]] = {}
 
     def _constrain(self, term: _Term) -> None:
         """Sex, age, role and vital-sign flags from the keyword lists of the template file."""
@@ -835,20 +889,36 @@ class MedicalTextGenerator:
     def _fact_options(self, disease: _Term, band: _Band) -> tuple[_Option, ...]:
         """(kind, compatible facts, list slot) about ``disease`` for a patient of ``band``.
 
-        Cached in the band. No vaccine is planned against the disease the note is about:
-        one does not vaccinate against the infection being treated.
+        Cached in the band. Most diseases have no sex- or age-specific fact: their options
+        are computed once and shared by all bands. No vaccine is planned against the disease
+        the note is about: one does not vaccinate against the infection being treated.
         """
-        allowed = band.allowed
+        shared = self._shared_options.get(disease)
+        if shared is None:
+            shared = self._shared_options[disease] = self._options_for(disease, None)
+        options, constrained = shared
+        if constrained:
+            options, _ = self._options_for(disease, band.allowed)
+        if band.prevent_facts and not any(FACT_RELATION[option[0]] == "prevents" for option in options):
+            options += ((_PREVENTS_ANY, band.prevent_facts, ""),)
+        band.options[disease] = options
+        return options
+
+    def _options_for(
+        self, disease: _Term, allowed: frozenset[_Term] | None
+    ) -> tuple[tuple[_Option, ...], bool]:
+        """Options from the facts allowed (all when ``allowed`` is None); whether any fact is constrained."""
         by_kind: dict[str, list[_Fact]] = {}
+        constrained = False
         for fact in self._facts_of.get(disease.name, ()):
-            if fact[1] != "prevents_vaccine" and fact[2] in allowed and fact[3] in allowed:
+            if fact[1] == "prevents_vaccine":
+                continue
+            constrained = constrained or any(t.sex or t.fetal or t.ages != _ADULT for t in (fact[2], fact[3]))
+            if allowed is None or (fact[2] in allowed and fact[3] in allowed):
                 by_kind.setdefault(fact[1], []).append(fact)
         list_slot = self.templates.list_slot
-        options = [(kind, tuple(facts), list_slot[kind]) for kind, facts in sorted(by_kind.items())]
-        if not any(FACT_RELATION[kind] == "prevents" for kind in by_kind) and band.prevent_facts:
-            options.append((_PREVENTS_ANY, band.prevent_facts, ""))
-        cached = band.options[disease] = tuple(options)
-        return cached
+        options = tuple((kind, tuple(facts), list_slot[kind]) for kind, facts in sorted(by_kind.items()))
+        return options, constrained
 
     # ------------------------------------------------------------------ random helpers
 
@@ -884,12 +954,6 @@ class MedicalTextGenerator:
                     break
         return picked
 
-    def _template(self, lines: Sequence[_Line]) -> _Template:
-        """A line, then one of its leading variants: each line is equally likely."""
-        r = self._random
-        line = lines[int(r() * len(lines))]
-        return line[int(r() * len(line))] if len(line) > 1 else line[0]
-
     # ------------------------------------------------------------------ planning a note
 
     def generate_clinical_note(self, doc_id: str | None = None) -> Document:
@@ -906,15 +970,15 @@ class MedicalTextGenerator:
         n_comorbid = low + int(r() * (high - low + 1))
         if n_comorbid:
             diseases += [d for d in self._pick(band.diseases, used, n_comorbid) if d.name in self._facts_of]
-        plan = _Plan(band, self._routes[sex], used)
+        plan = _Plan(band, self._routes[sex], used, r)
         for disease in diseases:
             self._plan_facts(plan, disease, diseases)
         self._plan_mentions(plan)
         if r() < opts.vitals_rate and not any(term.unstable for term in used):
             vitals = self._vitals_text({term.vital_sign for term in plan.asserted})
-            plan.sentences.append((_VITALS_SECTION, 0.0, _TEXT_OP, vitals, (), (), None, False, False, None))
+            plan.add(_VITALS_SECTION, (_TEXT_OP, vitals, (), (), None, False, False, None))
         note = _Note(words, self.templates.by_sex[sex])
-        self._write(note, plan.sentences)
+        self._write(note, plan.sections)
         doc_id = doc_id or f"{self.id_prefix}{self._count:06d}"
         return note.finish(doc_id, {"seed": self.seed, "index": self._count, "templates": note.template_ids})
 
@@ -924,8 +988,8 @@ class MedicalTextGenerator:
         low, high = disease.ages
         age = low + int(r() * (high - low + 1))
         words = {
-            "age": str(age),
-            "an_age": f"{'an' if age in (11, 18) or 80 <= age <= 89 else 'a'} {age}",
+            "age": _AGE_WORDS[age],
+            "an_age": _AN_AGE_WORDS[age],
             "sex": self._choice(self.templates.patient[sex]),
             "sx": "F" if sex == "female" else "M",
         }
@@ -943,7 +1007,7 @@ class MedicalTextGenerator:
         opts = self.options
         options = plan.band.options.get(disease) or self._fact_options(disease, plan.band)
         n = opts.min_facts + int(r() * (opts.max_facts - opts.min_facts + 1))
-        for kind, facts, list_slot in self._sample(options, n):
+        for kind, facts, list_slot in self._ordered(options, n):
             if list_slot == "T":
                 heads, tails = (disease,), [f[3] for f in self._sample(facts, 1 + int(r() * opts.max_list))]
                 plan.note_symptoms(tails)
@@ -965,57 +1029,51 @@ class MedicalTextGenerator:
                         continue
                     plan.stated.add(fact[0])
                 heads, tails, qualifier = (fact[2],), (fact[3],), fact[4]
-            plan.used.update(heads)
-            plan.used.update(tails)
-            self._plan_fact_sentence(plan, kind, heads, tails, qualifier)
+            plan.used.update(heads, tails)
+            relation = FACT_RELATION[kind]
+            if self._cross_rate and kind in self._cross_section and r() < self._cross_rate:
+                plan.add(
+                    self._cross_section[kind],
+                    (_CROSS_OP, kind, heads, tails, qualifier, False, False, relation),
+                )
+            else:
+                routes = plan.routes[kind]
+                section, lines = routes[int(r() * len(routes))]
+                plan.add(section, (_TEMPLATE_OP, lines, heads, tails, qualifier, False, False, relation))
 
-    def _plan_fact_sentence(
-        self, plan: _Plan, kind: str, heads: Sequence[_Term], tails: Sequence[_Term], qualifier: str | None
-    ) -> None:
-        r = self._random
-        relation = FACT_RELATION[kind]
-        rate = self.options.cross_sentence_rate
-        if rate and kind in self._cross_section and r() < rate:
-            section = self._cross_section[kind]
-            plan.sentences.append(
-                (section, r(), _CROSS_OP, kind, heads, tails, qualifier, False, False, relation)
-            )
-            return
-        routes = plan.routes[kind]
-        section, lines = routes[int(r() * len(routes))]
-        plan.sentences.append(
-            (section, r(), _TEMPLATE_OP, lines, heads, tails, qualifier, False, False, relation)
-        )
+    def _ordered(self, items: Sequence[Any], n: int) -> Sequence[Any]:
+        """``n`` of ``items`` in random order: one draw from a permutation table for small sets."""
+        if len(items) < len(_PERMUTATIONS):
+            permutations = _PERMUTATIONS[len(items)]
+            return [items[i] for i in permutations[int(self._random() * len(permutations))][:n]]
+        return self._sample(items, n)
 
     def _plan_mentions(self, plan: _Plan) -> None:
         """Context sentences without relations: intro, negations, history, meds, labs."""
         opts = self.options
         r = self._random
-        band, used, sentences = plan.band, plan.used, plan.sentences
+        band, used = plan.band, plan.used
         reported = list(dict.fromkeys(t for t in plan.asserted if not t.exam))
         if opts.full_sections:
             complaint = reported[:2] or self._pick(band.reported, used, 1)
             if complaint:
-                sentences.append((_CC_SECTION, 0.0, _CC_OP, None, complaint, (), None, False, False, None))
+                plan.add(_CC_SECTION, (_CC_OP, None, complaint, (), None, False, False, None))
                 plan.asserted += complaint
         history = self._pick(band.diseases, used, 1 + int(r() * opts.max_list))
         intro_lines, history_lines = plan.routes[_INTRO]
         if history and (opts.full_sections or r() < 0.5):
-            sentences.append(
-                (_HPI_SECTION, -1.0, _TEMPLATE_OP, history_lines, history, (), None, False, False, None)
-            )
+            intro = (_TEMPLATE_OP, history_lines, history, (), None, False, False, None)
         else:
             symptoms = reported[: opts.max_list] or self._pick(band.reported, used, 1)
             plan.asserted += symptoms
-            sentences.append(
-                (_HPI_SECTION, -1.0, _TEMPLATE_OP, intro_lines, symptoms, (), None, False, False, None)
-            )
+            intro = (_TEMPLATE_OP, intro_lines, symptoms, (), None, False, False, None)
+        plan.sections[_HPI_SECTION].insert(0, intro)
         if r() < opts.negation_rate:
             self._plan_negations(plan)
         if r() < opts.distractor_rate:
             self._plan_distractors(plan, history)
         if r() < opts.followup_rate:
-            plan.mention("plan", "followup", (), r())
+            plan.mention("plan", "followup", ())
 
     def _plan_negations(self, plan: _Plan) -> None:
         """Negated mentions: entities with no relation, never asserted elsewhere in the note."""
@@ -1026,11 +1084,11 @@ class MedicalTextGenerator:
         negated = self._pick(pool, plan.used, 1 + int(r() * opts.max_list))
         if negated:
             section, kind = ("exam", "negated_exam") if exam else ("hpi", "negated_symptom")
-            plan.mention(section, kind, negated, float(len(plan.sentences)), negated=True)
+            plan.mention(section, kind, negated, negated=True)
         if opts.full_sections and r() < opts.negation_rate:
             disease = self._pick(plan.band.diseases, plan.used, 1)
             if disease:
-                plan.mention("assessment", "negated_disease", disease, r(), negated=True)
+                plan.mention("assessment", "negated_disease", disease, negated=True)
 
     def _plan_distractors(self, plan: _Plan, history: list[_Term]) -> None:
         """Mentions without a relation: home medications, past procedures, normal or pending labs."""
@@ -1038,30 +1096,32 @@ class MedicalTextGenerator:
         band, used = plan.band, plan.used
         kinds = ("medication", "normal_lab", "procedure_history", "pending")
         for kind in kinds if full else (self._choice(kinds),):
-            order = float(len(plan.sentences))  # after the intro and the facts of a narrative section
             if kind == "medication":
                 drugs = self._home_medications(band, history, used)
                 if drugs:
-                    plan.mention("medications" if full else "hpi", kind, drugs, order, dose=True)
+                    plan.mention("medications" if full else "hpi", kind, drugs, dose=True)
             elif kind == "procedure_history":
                 procedures = self._pick(band.procedures, used, 1)
                 if procedures:
-                    plan.mention("history" if full else "hpi", kind, procedures, order)
+                    plan.mention("history" if full else "hpi", kind, procedures)
             else:
                 labs = self._pick(band.labs, used, 1 + int(self._random() * self.options.max_list))
                 labs = [lab for lab in labs if self._lab_targets[lab].isdisjoint(used)]
                 if labs:
-                    plan.mention("labs", kind, labs, self._random())
+                    plan.mention("labs", kind, labs)
 
     def _home_medications(self, band: _Band, history: list[_Term], used: set[_Term]) -> list[_Term]:
-        """Home medications are true treatments of the listed history, written without relation."""
+        """Home medications are true treatments of the listed history, written without relation.
+
+        Drugs only given intravenously are not home medications.
+        """
         drugs = []
         allowed = band.allowed
         for disease in history:
             treatments = [
                 f[2]
                 for f in self._facts_of.get(disease.name, ())
-                if f[1] == "treats" and f[2] not in used and f[2] in allowed
+                if f[1] == "treats" and f[2] not in used and f[2] in allowed and "intraven" not in f[2].dose
             ]
             if treatments:
                 drug = self._choice(treatments)
@@ -1100,16 +1160,13 @@ class MedicalTextGenerator:
 
     # ------------------------------------------------------------------ writing a note
 
-    def _write(self, note: _Note, sentences: list[_Sentence]) -> None:
+    def _write(self, note: _Note, sections: list[list[_Sentence]]) -> None:
         """Write the planned sentences section by section.
 
-        Sentences sort by (section, key): narrative sections keep their planned order (the
-        intro's key is -1), the others were given random keys, which shuffles them. Template
-        choice is inlined here: this loop runs for every sentence.
-
-        Layout varies per note like real records do: inline or headed sections, and in a
-        headed note the list-like sections (plan, assessment, ...) may put one item per line,
-        often without a final period.
+        Layout varies per note like real records do: inline or headed sections, an "A/P"
+        section merging assessment, plan and discharge, and in a headed note the list-like
+        sections may put one item per line, often without a final period. Template choice
+        and relation annotation are inlined here: this loop runs for every sentence.
         """
         r = self._random
         opts = self.options
@@ -1117,113 +1174,114 @@ class MedicalTextGenerator:
         merged = headers and r() < opts.combined_plan_rate
         itemized = headers and r() < opts.itemized_rate
         bare = itemized and r() < opts.unpunctuated_item_rate
-        position = _MERGED_POSITION if merged else _POSITION
-        sentences.sort(key=_MERGED_ORDER if merged else _ORDER)
-        pieces, marks = note.pieces, note.marks
-        append = pieces.append
-        emit, links, template_ids = self._emit, note.links, note.template_ids
-        section = -1
-        separator = " "
-        for sentence in sentences:
-            where = position[sentence[0]]
-            if where != section:
-                listed = itemized and sentence[0] in _ITEMIZED_SECTIONS
-                separator = "\n" if listed else " "
-                self._open_section(note, where, section < 0, headers, listed, merged)
-                section = where
-            else:
-                append(separator)
-            if sentence[2] == _TEMPLATE_OP:
-                lines = sentence[3]
-                line = lines[int(r() * len(lines))]
-                template_id, parts = line[int(r() * len(line))]
-                template_ids.append(template_id)
-                head_marks: list[int] = []
-                tail_marks: list[int] = []
-                emit(note, parts, sentence, head_marks, tail_marks)
-                relation = sentence[9]
-                if relation:
-                    links += [(relation, head, tail) for head in head_marks for tail in tail_marks]
-            else:
-                self._write_special(note, sentence)
-            if bare and separator == "\n":
-                last = pieces[-1]
-                if last[-1:] == "." and not (marks and marks[-1][0] == len(pieces) - 1):
-                    pieces[-1] = last[:-1]  # a listed item without its period (never inside an entity)
+        pieces, marks, links, template_ids = note.pieces, note.marks, note.links, note.template_ids
+        append, emit = pieces.append, self._emit
+        first = True
+        if merged:  # plan and discharge items go under the assessment's "A/P" header
+            sections[_ASSESSMENT_SECTION] += sections[_PLAN_SECTION] + sections[_DISCHARGE_SECTION]
+            sections[_PLAN_SECTION] = sections[_DISCHARGE_SECTION] = []
+        for header, sentences in enumerate(sections):
+            if not sentences:
+                continue
+            listed = itemized and header in _ITEMIZED_SECTIONS
+            self._open_section(note, header, first, headers, listed, merged)
+            first = False
+            for i, sentence in enumerate(sentences):
+                if i:
+                    append("\n" if listed else " ")
+                if sentence[0] == _TEMPLATE_OP:
+                    templates = sentence[1]
+                    template_id, steps, closing, count = templates[int(r() * len(templates))]
+                    template_ids.append(template_id)
+                    head_marks: list[int] = []
+                    tail_marks: list[int] = []
+                    emit(note, steps, sentence, head_marks, tail_marks)
+                    if count:
+                        append(closing[int(r() * count)] if count > 1 else closing[0])
+                    relation = sentence[7]
+                    if relation:
+                        if len(head_marks) == 1 == len(tail_marks):
+                            links.append((relation, head_marks[0], tail_marks[0]))
+                        else:
+                            links += [(relation, head, tail) for head in head_marks for tail in tail_marks]
+                else:
+                    self._write_special(note, sentence)
+                if listed and bare:
+                    last = pieces[-1]
+                    if last[-1:] == "." and not (marks and marks[-1][0] == len(pieces) - 1):
+                        pieces[-1] = last[:-1]  # a listed item without its period (never inside an entity)
 
     def _write_special(self, note: _Note, sentence: _Sentence) -> None:
         """Sentences that are not one template: cross-sentence facts, chief complaint, vitals."""
-        op = sentence[2]
+        op = sentence[0]
         if op == _CROSS_OP:
             self._cross_sentence(note, sentence)
         elif op == _CC_OP:
-            self._chief_complaint(note, sentence[4])
+            self._chief_complaint(note, sentence[2])
         else:
-            note.pieces.append(sentence[3])
+            note.pieces.append(sentence[1])
 
     def _open_section(
         self, note: _Note, index: int, first: bool, headers: bool, listed: bool, merged: bool
     ) -> None:
         append = note.pieces.append
-        name = "assessment_plan" if merged and SECTION_ORDER[index] == "assessment" else SECTION_ORDER[index]
+        name = "assessment_plan" if merged and index == _ASSESSMENT_SECTION else SECTION_ORDER[index]
         if headers:
             if not first:
                 append("\n\n" if self.options.full_sections else "\n")
-            append(self._choice(self.templates.sections[name]) + ("\n" if listed else " "))
+            append(self._choice(self._headers[name][listed]))
             return
         if not first:
             append(" ")
-        if name == "vitals":
+        if index == _VITALS_SECTION:
             append(self._choice(self.templates.vitals["inline_labels"]) + " ")
 
     def _emit(
         self,
         note: _Note,
-        parts: Sequence[_Part],
+        steps: Sequence[_Step],
         sentence: _Sentence,
         head_marks: list[int],
         tail_marks: list[int],
     ) -> None:
-        """The hot loop: literals, drawn alternatives, entities (one inline, lists apart), words.
+        """The hot loop: per step, a drawn text, then an entity (one inline, lists apart) or a word.
 
-        ``sentence`` carries heads (4), tails (5), qualifier (6) and the negated (7) and
-        dose (8) flags; passing it whole keeps this call, made for every sentence, cheap.
+        ``sentence`` carries heads (2), tails (3), qualifier (4) and the negated (5) and
+        dose (6) flags; passing it whole keeps this call, made for every sentence, cheap.
         """
         r = self._random
         pieces = note.pieces
         append = pieces.append
         marks = note.marks
-        for code, value, capital in parts:
-            if code == _LITERAL:
-                append(value)
-            elif code == _PICK:
-                append(value[int(r() * len(value))])
-            elif code == _HEAD:
-                heads = sentence[4]
+        for texts, count, code, value, capital in steps:
+            if count:
+                append(texts[int(r() * count)] if count > 1 else texts[0])
+            if code == _HEAD:
+                heads = sentence[2]
                 if len(heads) != 1:
-                    self._write_list(note, heads, capital, sentence[7], sentence[8], head_marks)
+                    self._write_list(note, heads, capital, sentence[5], sentence[6], head_marks)
                     continue
                 term = heads[0]
                 head_marks.append(len(marks))
-                marks.append((len(pieces), term.type, sentence[7]))
+                marks.append((len(pieces), term.type, sentence[5]))
                 k = bisect(term.cumulative, r())
                 append(term.capitals[k] if capital else term.forms[k])
-                if sentence[8] and term.dose:
+                if sentence[6] and term.dose:
                     append(term.dose)
             elif code == _TAIL:
-                tails = sentence[5]
+                tails = sentence[3]
                 if len(tails) != 1:
-                    self._write_list(note, tails, capital, sentence[7], False, tail_marks)
+                    self._write_list(note, tails, capital, sentence[5], False, tail_marks)
                     continue
                 term = tails[0]
                 tail_marks.append(len(marks))
-                marks.append((len(pieces), term.type, sentence[7]))
+                marks.append((len(pieces), term.type, sentence[5]))
                 k = bisect(term.cumulative, r())
                 append(term.capitals[k] if capital else term.forms[k])
             elif code == _CHOICE:
                 self._emit(note, value[int(r() * len(value))], sentence, head_marks, tail_marks)
-            else:
-                word = note.words[value] if code == _WORD else self._qualifier_word(sentence[6])
+            elif code:
+                word = note.words[value] if code == _WORD else self._qualifier_word(sentence[4])
                 append(_capitalize(word) if capital else word)
 
     def _qualifier_word(self, qualifier: str | None) -> str:
@@ -1252,13 +1310,15 @@ class MedicalTextGenerator:
         """A first sentence names the tail(s); a later one names the head and refers back."""
         head_marks: list[int] = []
         tail_marks: list[int] = []
-        for i, line in enumerate(self._choice(note.bank.cross[sentence[3]])):
+        for i, line in enumerate(self._choice(note.bank.cross[sentence[1]])):
             if i:
                 note.pieces.append(" ")
-            template_id, parts = self._template((line,))
+            template_id, steps, closing, _ = self._choice(line)
             note.template_ids.append(template_id)
-            self._emit(note, parts, sentence, head_marks, tail_marks)
-        relation = sentence[9]
+            self._emit(note, steps, sentence, head_marks, tail_marks)
+            if closing:
+                note.pieces.append(self._choice(closing))
+        relation = sentence[7]
         note.links += [(relation, head, tail) for head in head_marks for tail in tail_marks]
 
     def _chief_complaint(self, note: _Note, symptoms: Sequence[_Term]) -> None:

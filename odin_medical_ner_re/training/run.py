@@ -113,6 +113,8 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
     corpus = load_corpus(data_args)
     train_docs = corpus.split(data_args.train_split)
     tiny = model_args.model_name_or_path == TINY
+    if tiny and model_args.use_peft:
+        raise UserInputError("use_peft applies to pretrained models; the tiny model is trained from scratch in full")
     train_docs = with_renamed_copies(train_docs, data_args, training_args.seed)
     import datasets
 
@@ -218,9 +220,3 @@ def _write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)
-
-
-def check_output_dir(path: str) -> None:
-    folder = Path(path)
-    if folder.exists() and not folder.is_dir():
-        raise UserInputError(f"output_dir {folder} exists and is not a directory")
