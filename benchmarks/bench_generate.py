@@ -1,30 +1,44 @@
 """Generation speed and lexical diversity of the synthetic notes.
 
-Run: ``python benchmarks/bench_generate.py [--num-samples 10000] [--complexity simple] [--repeat 3]``
+Run::
 
-Prints documents per second for ``MedicalTextGenerator(seed=42).generate_dataset(N)`` on one
-core (wall clock and CPU time; the best of ``--repeat`` runs, since the minimum is the figure
-least disturbed by other load on the machine) and the distinct-2 ratio of the generated text,
-each next to its goal (issue 3): at least 9,500 documents/s, the speed of the generator this
-project replaces, and distinct-2 >= 0.10 (the replaced generator reached 0.010).
+    python benchmarks/bench_generate.py [--num-samples 10000] [--complexity simple] [--repeat 3]
+    python benchmarks/bench_generate.py --baseline OLD_DIR   # also time a previous generator
+
+Prints documents per second for ``MedicalTextGenerator(seed=42).generate_dataset(N)`` in one
+process (one core: the generator is single-threaded), as wall clock and CPU time, the best
+of ``--repeat`` runs since the minimum is the figure least disturbed by other load, and the
+distinct-2 ratio of the generated text, each next to its goal (issue 3): at least 9,500
+documents/s and distinct-2 >= 0.10 (the generator this project replaced reached 0.010).
 
 Distinct-2 is measured over the concatenated token stream of all documents: lowercased
 ``\\w+|[^\\w\\s]`` tokens, unique bigrams divided by all bigrams. Counting over the whole
 stream (rather than per document) is what exposes a small vocabulary repeated across notes.
+
+On a shared machine absolute rates move with the load; ``--baseline DIR`` times another
+generator in the same run, alternating with this one, and prints the speed ratio, which
+holds still. ``DIR`` holds that version's ``generator.py`` and ``clinical_notes.yaml``, e.g.::
+
+    git show 9ceda9a:odin_medical_ner_re/generator.py > old/generator.py
+    git show 9ceda9a:odin_medical_ner_re/templates/clinical_notes.yaml > old/clinical_notes.yaml
+
 This is a benchmark, not a timed test: the figures depend on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
+import gc
+import importlib.util
 import re
 import sys
 import time
 from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-from odin_medical_ner_re.generator import MedicalTextGenerator
+from odin_medical_ner_re import generator as current
 from odin_medical_ner_re.schema import Document
 
 GOAL_DOCS_PER_SECOND = 9_500.0
@@ -41,24 +55,44 @@ def distinct_n(texts: Iterable[str], n: int = 2) -> float:
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
-def _pin_to_one_core() -> None:
-    """Measure single-core speed even on a busy multi-core box (Linux only; a no-op elsewhere)."""
-    if hasattr(os, "sched_setaffinity"):
-        with contextlib.suppress(OSError):
-            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+def load_baseline(folder: Path) -> ModuleType:
+    """Import another version's generator as a module of this package (for its relative imports)."""
+    spec = importlib.util.spec_from_file_location(
+        "odin_medical_ner_re._baseline_generator", folder / "generator.py"
+    )
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"error: no generator.py in {folder}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    module.TEMPLATES_PATH = folder / "clinical_notes.yaml"
+    return module
 
 
-def time_generation(num_samples: int, complexity: str, repeat: int) -> tuple[list[Document], float, float]:
-    """(documents of the last run, best wall seconds, best CPU seconds) over ``repeat`` runs."""
-    best_wall = best_cpu = float("inf")
+def time_generation(
+    modules: list[ModuleType], num_samples: int, complexity: str, repeat: int
+) -> tuple[list[Document], list[tuple[float, float]]]:
+    """(documents of this generator's last run, best (wall, CPU) seconds per module).
+
+    Runs alternate between modules, so that a burst of load elsewhere hits all of them.
+    """
+    for module in modules:  # load the knowledge base and templates outside the timing
+        module.MedicalTextGenerator(seed=0, complexity=complexity).generate_dataset(10)
+    best = [(float("inf"), float("inf")) for _ in modules]
     documents: list[Document] = []
-    MedicalTextGenerator(seed=0, complexity=complexity).generate_dataset(10)  # load KB + templates once
     for _ in range(repeat):
-        wall0, cpu0 = time.perf_counter(), time.process_time()
-        documents = MedicalTextGenerator(seed=42, complexity=complexity).generate_dataset(num_samples)
-        best_wall = min(best_wall, time.perf_counter() - wall0)
-        best_cpu = min(best_cpu, time.process_time() - cpu0)
-    return documents, best_wall, best_cpu
+        for i, module in enumerate(modules):
+            wall0, cpu0 = time.perf_counter(), time.process_time()
+            result: Any = module.MedicalTextGenerator(seed=42, complexity=complexity).generate_dataset(
+                num_samples
+            )
+            wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+            best[i] = (min(best[i][0], wall), min(best[i][1], cpu))
+            if i == 0:
+                documents = result
+            del result
+            gc.collect()
+    return documents, best
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,22 +100,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-samples", type=int, default=10_000)
     parser.add_argument("--complexity", default="simple", choices=("simple", "complex"))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, metavar="DIR", help="also time the generator in DIR")
     args = parser.parse_args(argv)
-    _pin_to_one_core()
-    documents, wall, cpu = time_generation(args.num_samples, args.complexity, max(1, args.repeat))
-    rate, cpu_rate = args.num_samples / wall, args.num_samples / cpu
+    modules = [current] + ([load_baseline(args.baseline)] if args.baseline else [])
+    documents, best = time_generation(modules, args.num_samples, args.complexity, max(1, args.repeat))
+    n = args.num_samples
+    (wall, cpu) = best[0]
+    print(f"generate_dataset({n:,}) complexity={args.complexity} seed=42, one process, best of {args.repeat}")
+    print(
+        f"  wall {wall:.3f} s -> {n / wall:,.0f} docs/s (goal >= {GOAL_DOCS_PER_SECOND:,.0f}: ratio {n / wall / GOAL_DOCS_PER_SECOND:.2f})"
+    )
+    print(f"  CPU  {cpu:.3f} s -> {n / cpu:,.0f} docs/s")
+    if args.baseline:
+        base_wall, base_cpu = best[1]
+        print(
+            f"  baseline {args.baseline}: CPU {base_cpu:.3f} s -> {n / base_cpu:,.0f} docs/s; speed-up {base_cpu / cpu:.2f}x"
+        )
     d2 = distinct_n(doc.text for doc in documents)
+    print(f"  distinct-2 {d2:.4f} (goal >= {GOAL_DISTINCT_2:.2f}: ratio {d2 / GOAL_DISTINCT_2:.2f})")
     entities = sum(len(d.entities) for d in documents) / len(documents)
     relations = sum(len(d.relations) for d in documents) / len(documents)
     chars = sum(len(d.text) for d in documents) / len(documents)
-    print(
-        f"generate_dataset({args.num_samples:,}) complexity={args.complexity} seed=42, one core, best of {args.repeat}"
-    )
-    print(
-        f"  wall {wall:.3f} s -> {rate:,.0f} docs/s (goal >= {GOAL_DOCS_PER_SECOND:,.0f}: ratio {rate / GOAL_DOCS_PER_SECOND:.2f})"
-    )
-    print(f"  CPU  {cpu:.3f} s -> {cpu_rate:,.0f} docs/s")
-    print(f"  distinct-2 {d2:.4f} (goal >= {GOAL_DISTINCT_2:.2f}: ratio {d2 / GOAL_DISTINCT_2:.2f})")
     print(f"  per document: {chars:.0f} characters, {entities:.2f} entities, {relations:.2f} relations")
     return 0
 

@@ -46,6 +46,7 @@ from huggingface_hub.utils import validate_repo_id
 
 from odin_medical_ner_re import ENTITY_TYPES, RELATION_TYPES, __version__
 from odin_medical_ner_re.errors import UserInputError
+from odin_medical_ner_re.files import file_tree, swap_into_place
 
 HUB_DIR = Path(__file__).resolve().parent
 MODEL_CARD_TEMPLATE = HUB_DIR / "templates" / "model_card.md"
@@ -173,40 +174,6 @@ def staged(target: Path, replaceable: Callable[[Path], bool], overwrite: bool) -
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-
-
-def swap_into_place(partial: Path, target: Path) -> None:
-    """Rename ``partial`` to ``target``; an old ``target`` is removed only once the new one is in."""
-    if not target.exists():
-        partial.rename(target)
-        return
-    backup = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-    target.rename(backup)
-    try:
-        partial.rename(target)
-    except BaseException:
-        backup.rename(target)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
-
-
-def human_bytes(size: float) -> str:
-    """Decimal units, as the Hub shows file sizes."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
-        size /= 1000
-    return f"{size:,.1f} GB"  # pragma: no cover - the loop always returns
-
-
-def file_tree(folder: Path) -> str:
-    """The staged files, indented by folder, with sizes: what the repository will hold."""
-    lines = [f"{folder}/"]
-    for path in sorted(folder.rglob("*")):
-        depth = len(path.relative_to(folder).parts)
-        label = f"{path.name}/" if path.is_dir() else f"{path.name}  ({human_bytes(path.stat().st_size)})"
-        lines.append("  " * depth + label)
-    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- upload

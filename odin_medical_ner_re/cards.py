@@ -43,6 +43,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCardData
 
 from .builder import SPLITS, features
+from .files import human_bytes
 
 TEMPLATE_PATH = Path(__file__).resolve().parent / "templates" / "dataset_card.md"
 PRETTY_NAME = "Odin medical NER/RE: synthetic clinical notes"
@@ -362,14 +363,3 @@ def _format_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_format_value(v) for v in value)
     return str(value).replace("|", "\\|")
-
-
-def human_bytes(size: float) -> str:
-    """Decimal units, as the Hub shows file sizes."""
-    if size < 1000:
-        return f"{size:,.0f} B"
-    for unit in ("kB", "MB"):
-        size /= 1000
-        if size < 1000:
-            return f"{size:,.1f} {unit}"
-    return f"{size / 1000:,.1f} GB"

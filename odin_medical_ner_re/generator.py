@@ -16,10 +16,14 @@ Why it is built this way:
 * Speed matters (millions of notes for large configs): whatever depends only on the
   knowledge base, the options or the patient's sex and age band is computed once and
   cached; templates are compiled when the file is read (pronouns resolved per sex,
-  ``[a|b]`` alternatives turned into choice parts); sentences are planned as plain tuples.
+  literals and ``[a|b]`` alternatives folded into one drawn text before each slot);
+  sentences are planned as plain tuples into per-section lists; the cyclic garbage
+  collector is paused while a dataset is generated.
 * Diversity comes from the template file (``templates/clinical_notes.yaml``): a line may
-  hold ``[a|b|c]`` alternatives, so one line of YAML yields many phrasings of one
-  statement; the generator picks a line, then one alternative per group.
+  hold ``[a|b|c]`` alternatives and shared word pools (``{known}``, ``{end_rx}``, ...), so
+  one line of YAML yields many phrasings of one statement; the generator draws a line,
+  then one alternative per group. Layout varies too (inline or headed sections, a merged
+  "A/P", one item per line), as it does between real records.
 """
 
 from __future__ import annotations
@@ -61,11 +65,12 @@ SECTION_ORDER: tuple[str, ...] = (
     "discharge",
 )
 _SECTION_INDEX = {name: i for i, name in enumerate(SECTION_ORDER)}
-#: Sections whose sentences keep their planned order (the intro must open the HPI).
 #: Sections written as one item per line in an itemized note.
 _ITEMIZED_SECTIONS = frozenset(
     _SECTION_INDEX[s] for s in ("history", "medications", "labs", "assessment", "plan", "discharge")
 )
+#: Sections whose sentences keep their planned order (the intro must open the HPI); the
+#: sentences of the other sections are shuffled.
 _NARRATIVE_SECTIONS = frozenset(
     _SECTION_INDEX[s] for s in ("chief_complaint", "hpi", "history", "medications")
 )
@@ -84,9 +89,6 @@ FACT_RELATION: dict[str, str] = {
 }
 _PREVENTS_ANY = "prevents_any"
 _PREVENTION_KINDS = frozenset(k for k, relation in FACT_RELATION.items() if relation == "prevents")
-#: Fact kinds whose tails (heads) are symptoms the note asserts.
-_SYMPTOM_TAILS = frozenset({"causes", "causes_exam"})
-_SYMPTOM_HEADS = frozenset({"indicates_symptom", "indicates_exam"})
 
 #: Plausible vital-sign ranges (adult, at rest). Abnormal values appear only when the note
 #: asserts the matching sign (fever, tachycardia, ...), so vitals never contradict the text.
@@ -105,7 +107,12 @@ _VITAL_SIGNS = ("hyperthermia", "fever", "tachycardia", "tachypnea", "bradypnea"
 
 @dataclass(frozen=True)
 class NoteOptions:
-    """How rich a note is. ``simple`` suits the 1k/10k configs, ``complex`` the complex one."""
+    """How rich a note is. ``simple`` suits the 1k/10k configs, ``complex`` the complex one.
+
+    Rates are probabilities per note: ``itemized_rate`` (a headed note writes its list-like
+    sections one item per line), ``unpunctuated_item_rate`` (those items without a final
+    period) and ``combined_plan_rate`` (assessment, plan and discharge under one "A/P").
+    """
 
     min_facts: int = 2
     max_facts: int = 4
@@ -115,12 +122,12 @@ class NoteOptions:
     full_sections: bool = False
     negation_rate: float = 0.4
     distractor_rate: float = 0.5
-    abbreviation_rate: float = 0.15
+    abbreviation_rate: float = 0.2
     cross_sentence_rate: float = 0.0
     followup_rate: float = 0.15
     vitals_rate: float = 0.15
-    itemized_rate: float = 0.85
-    unpunctuated_item_rate: float = 0.75
+    itemized_rate: float = 0.9
+    unpunctuated_item_rate: float = 0.8
     combined_plan_rate: float = 0.7
 
     def __post_init__(self) -> None:
@@ -384,7 +391,7 @@ class TemplateBank:
         return out
 
     def count(self) -> int:
-        """Number of distinct phrasings over all lines (alternatives multiplied out)."""
+        """Number of distinct phrasings over all lines (groups multiplied out; word pools not counted)."""
         return sum(count_phrasings(text) for _, text in self.lines())
 
 
@@ -558,7 +565,7 @@ def _is_given_once(concept: Concept) -> bool:
 _Fact = tuple[int, str, "_Term", "_Term", "str | None"]
 #: A planned fact kind for one disease: (kind, its compatible facts, list slot).
 _Option = tuple[str, tuple[_Fact, ...], str]
-#: A planned sentence: (operation, template lines or text, heads, tails, qualifier, negated,
+#: A planned sentence: (operation, template table or text, heads, tails, qualifier, negated,
 #: dose, relation written between heads and tails or None).
 _Sentence = tuple[int, Any, Sequence["_Term"], Sequence["_Term"], "str | None", bool, bool, "str | None"]
 _TEMPLATE_OP, _CROSS_OP, _CC_OP, _TEXT_OP = range(4)
@@ -574,14 +581,27 @@ _PERMUTATIONS = [tuple(itertools.permutations(range(k))) for k in range(7)]
 
 @contextlib.contextmanager
 def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector; restore its previous state afterwards."""
+    """Pause the cyclic garbage collector; restore its previous state afterwards.
+
+    Generation creates no reference cycles, yet with the collector on it walks every
+    document kept so far again and again. Re-enabling it is the other trap: the first
+    allocation after that would trigger a pass over all of them at once. So the objects
+    alive at the end (the new documents among them) are filed straight into the oldest
+    generation (``gc.freeze`` then ``gc.unfreeze``), where full collections still see them.
+    Skipped when the caller froze objects of their own, which ``unfreeze`` would release.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            caller_froze = gc.get_freeze_count() > 0
+            if not caller_froze:
+                gc.freeze()
             gc.enable()
+            if not caller_froze:
+                gc.unfreeze()
 
 
 _NEXT = (1).__add__
@@ -640,7 +660,6 @@ class _Band:
     """
 
     __slots__ = (
-        "key",
         "allowed",
         "diseases",
         "reported",
@@ -651,10 +670,7 @@ class _Band:
         "options",
     )
 
-    def __init__(
-        self, key: tuple[str, int], sex: str, age: int, terms: Sequence[_Term], prevent_facts: Sequence[_Fact]
-    ) -> None:
-        self.key = key
+    def __init__(self, sex: str, age: int, terms: Sequence[_Term], prevent_facts: Sequence[_Fact]) -> None:
         self.allowed = frozenset(
             t for t in terms if (t.sex is None or t.sex == sex) and t.ages[0] <= age <= t.ages[1]
         )
@@ -786,7 +802,13 @@ class MedicalTextGenerator:
     # ------------------------------------------------------------------ set-up
 
     def _index_knowledge(self, keep: Callable[[str], bool] | None) -> None:
-        """Precompute drawable forms per concept and the facts usable under the filter."""
+        """Everything that depends only on the knowledge base, the filter and the options."""
+        self._index_terms(keep)
+        self._index_facts()
+        self._index_layout()
+
+    def _index_terms(self, keep: Callable[[str], bool] | None) -> None:
+        """Drawable surface forms (those ``keep`` allows) and constraints of every concept."""
         self._terms: dict[str, _Term] = {}
         rate = self.options.abbreviation_rate
         excluded = tuple(self.templates.demographics.get("excluded") or ())
@@ -800,6 +822,14 @@ class MedicalTextGenerator:
                 term = _Term(concept, plain, [f for f in forms if f in abbreviations], rate)
                 self._constrain(term)
                 self._terms[concept.name] = term
+        self._sorted_terms = sorted(self._terms.values(), key=lambda t: t.name)
+        self._age_cuts = sorted(
+            {a for t in self._sorted_terms for a in (t.ages[0], t.ages[1] + 1)} - {18, 93}
+        )
+        self._bands: dict[tuple[str, int], _Band] = {}
+
+    def _index_facts(self) -> None:
+        """Facts by the disease they are about; the diseases a note can be about."""
         self._facts_of: dict[str, list[_Fact]] = {}
         for index, edge in enumerate(self.kb.edges):
             head, tail = self._terms.get(edge.head), self._terms.get(edge.tail)
@@ -807,36 +837,35 @@ class MedicalTextGenerator:
                 disease = head.name if edge.relation == "causes" else tail.name
                 fact = (index, self._fact_kind(edge, head, tail), head, tail, edge.qualifier)
                 self._facts_of.setdefault(disease, []).append(fact)
-        terms = sorted(self._terms.values(), key=lambda t: t.name)
         self._diseases = [
-            t for t in terms if t.type == "Disease" and not t.fetal and t.name in self._facts_of
+            t for t in self._sorted_terms if t.type == "Disease" and not t.fetal and t.name in self._facts_of
         ]
         if not self._diseases:
             raise UserInputError("no disease with usable facts: the surface-form filter removed everything")
-        self._age_cuts = sorted({age for t in terms for age in (t.ages[0], t.ages[1] + 1)} - {18, 93})
         prevent = (f for facts in self._facts_of.values() for f in facts if FACT_RELATION[f[1]] == "prevents")
         self._prevent_facts = sorted(prevent, key=itemgetter(0))
-        self._sorted_terms = terms
-        self._bands: dict[tuple[str, int], _Band] = {}
-        self._cross_section = {
-            kind: _SECTION_INDEX["labs" if kind == "indicates_lab" else "assessment"]
-            for kind in self.templates.raw["cross_sentence"]
-        }
+        self._shared_options: dict[_Term, tuple[tuple[_Option, ...], bool]] = {}
         self._lab_targets = {
             term: frozenset(
                 self._terms[e.tail] for e in self.kb.edges_from.get(term.name, ()) if e.tail in self._terms
             )
-            for term in terms
+            for term in self._sorted_terms
             if term.type == "Lab_Test"
         }
+
+    def _index_layout(self) -> None:
+        """Template tables per sex and kind, cross-sentence sections, section headers."""
         self._routes = {sex: _routes(bank) for sex, bank in self.templates.by_sex.items()}
         self._cross_rate = self.options.cross_sentence_rate
+        self._cross_section = {
+            kind: _SECTION_INDEX["labs" if kind == "indicates_lab" else "assessment"]
+            for kind in self.templates.raw["cross_sentence"]
+        }
         #: header variants per section, ending with " " (inline items) or a newline (listed items)
         self._headers = {
             name: (tuple(h + " " for h in headers), tuple(h + "\n" for h in headers))
             for name, headers in self.templates.sections.items()
         }
-        self._shared_options: dict[_Term, tuple[tuple[_Option, ...], bool]] = {}
 
     def _constrain(self, term: _Term) -> None:
         """Sex, age, role and vital-sign flags from the keyword lists of the template file."""
@@ -883,7 +912,7 @@ class MedicalTextGenerator:
         key = (sex, bisect(self._age_cuts, age))
         band = self._bands.get(key)
         if band is None:
-            band = self._bands[key] = _Band(key, sex, age, self._sorted_terms, self._prevent_facts)
+            band = self._bands[key] = _Band(sex, age, self._sorted_terms, self._prevent_facts)
         return band
 
     def _fact_options(self, disease: _Term, band: _Band) -> tuple[_Option, ...]:
@@ -1059,9 +1088,11 @@ class MedicalTextGenerator:
             if complaint:
                 plan.add(_CC_SECTION, (_CC_OP, None, complaint, (), None, False, False, None))
                 plan.asserted += complaint
-        history = self._pick(band.diseases, used, 1 + int(r() * opts.max_list))
+        history: list[_Term] = []
+        if opts.full_sections or r() < 0.5:
+            history = self._pick(band.diseases, used, 1 + int(r() * opts.max_list))
         intro_lines, history_lines = plan.routes[_INTRO]
-        if history and (opts.full_sections or r() < 0.5):
+        if history:
             intro = (_TEMPLATE_OP, history_lines, history, (), None, False, False, None)
         else:
             symptoms = reported[: opts.max_list] or self._pick(band.reported, used, 1)
@@ -1096,7 +1127,10 @@ class MedicalTextGenerator:
         band, used = plan.band, plan.used
         kinds = ("medication", "normal_lab", "procedure_history", "pending")
         for kind in kinds if full else (self._choice(kinds),):
-            if kind == "medication":
+            if kind == "medication":  # treatments of the past history, named or not
+                history = history or self._pick(
+                    band.diseases, used, 1 + int(self._random() * self.options.max_list)
+                )
                 drugs = self._home_medications(band, history, used)
                 if drugs:
                     plan.mention("medications" if full else "hpi", kind, drugs, dose=True)
@@ -1196,14 +1230,13 @@ class MedicalTextGenerator:
                     head_marks: list[int] = []
                     tail_marks: list[int] = []
                     emit(note, steps, sentence, head_marks, tail_marks)
-                    if count:
-                        append(closing[int(r() * count)] if count > 1 else closing[0])
                     relation = sentence[7]
                     if relation:
-                        if len(head_marks) == 1 == len(tail_marks):
-                            links.append((relation, head_marks[0], tail_marks[0]))
-                        else:
-                            links += [(relation, head, tail) for head in head_marks for tail in tail_marks]
+                        links += [(relation, head, tail) for head in head_marks for tail in tail_marks]
+                    if count:
+                        text = closing[int(r() * count)] if count > 1 else closing[0]
+                        append(text[:-1] if listed and bare and text[-1:] == "." else text)
+                        continue  # the closing text ends the item: no entity to keep whole
                 else:
                     self._write_special(note, sentence)
                 if listed and bare:

@@ -35,6 +35,7 @@ from . import __version__
 from .builder import SPLITS, OdinNerRe, OdinNerReConfig, config_names, is_held_out, make_builder
 from .cards import render_readme
 from .errors import UserInputError
+from .files import swap_into_place
 from .knowledge import DATA_DIR, KnowledgeBase, load_knowledge_base
 
 DEFAULT_CONFIGS: tuple[str, ...] = ("1k", "10k", "complex")
@@ -82,7 +83,7 @@ def export_hub_layout(
             builder.download_and_prepare(num_proc=num_proc)
             built[builder.config.name] = (builder.config, builder.as_dataset())
         write_layout(staging, built, max_rows_per_shard=max_rows_per_shard, quality=quality)
-        _swap_into_place(staging, target)
+        swap_into_place(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -331,21 +332,6 @@ def _is_precious(target: Path) -> bool:
     """Folders that replacing would be a disaster, whatever ``overwrite`` says."""
     cwd, home = Path.cwd(), Path.home()
     return target == Path(target.anchor) or target in (home, *home.parents) or target in (cwd, *cwd.parents)
-
-
-def _swap_into_place(staging: Path, target: Path) -> None:
-    """Rename the finished ``staging`` folder to ``target``, replacing an old one only at the end."""
-    if not target.exists():
-        staging.rename(target)
-        return
-    backup = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-    target.rename(backup)
-    try:
-        staging.rename(target)
-    except BaseException:
-        backup.rename(target)
-        raise
-    shutil.rmtree(backup, ignore_errors=True)
 
 
 @contextlib.contextmanager

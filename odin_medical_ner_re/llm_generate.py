@@ -455,6 +455,6 @@ def api_key_from_env(variable: str | None) -> str | None:
 
 
 def write_rejected(rejected: list[dict[str, Any]], path: str | os.PathLike[str]) -> Path:
-    from .quality import atomic_write_text
+    from .files import atomic_write_text
 
     return atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rejected))

@@ -39,6 +39,7 @@ from typing import Any
 
 from . import __version__
 from .errors import UserInputError
+from .files import atomic_write_text, prepare_output_dir
 from .knowledge import KnowledgeBase, load_knowledge_base
 from .schema import ENTITY_TYPES, RELATION_TYPES, Document, load_documents, validate
 from .tokenize import TOKEN_PATTERN
@@ -49,43 +50,6 @@ DEFAULT_BLEU_SAMPLE = 200
 _SELF_BLEU_MAX_N = 4
 
 # --------------------------------------------------------------------------- atomic output
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file + rename.
-
-    A reader (or a crash) never sees a half-written report file, and a previous
-    version stays intact until the new one is complete.
-    """
-    target = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return target
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """:func:`atomic_write_bytes` for UTF-8 text."""
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def prepare_output_dir(path: str | os.PathLike[str]) -> Path:
-    """Create the output folder (parents included) or explain why it cannot be used."""
-    directory = Path(path)
-    if directory.exists() and not directory.is_dir():
-        raise UserInputError(f"output {directory} exists and is not a directory")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UserInputError(f"cannot create output directory {directory}: {err.strerror}") from None
-    if not os.access(directory, os.W_OK):
-        raise UserInputError(f"output directory {directory} is not writable")
-    return directory
 
 
 # --------------------------------------------------------------------------- loading

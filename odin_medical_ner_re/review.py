@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserInputError
-from .quality import atomic_write_text, load_corpus, prepare_output_dir, template_family
+from .files import atomic_write_text, prepare_output_dir
+from .quality import load_corpus, template_family
 from .schema import Document, Entity
 
 CSV_COLUMNS: tuple[str, ...] = ("doc_id", "item_id", "item", "type", "text", "context", "verdict", "comment")

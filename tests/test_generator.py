@@ -258,3 +258,18 @@ def test_a_word_pool_cannot_open_a_sentence(tmp_path: Path) -> None:
     """A pool may draw "" or a lower-case word, so the sentence would not start with a capital."""
     with pytest.raises(UserInputError, match="cannot open a sentence"):
         load_templates(_broken_copy(tmp_path, "treats", "plan", "{known}{T}: start {H}."))
+
+
+def test_generation_leaves_the_garbage_collector_as_it_found_it(kb: KnowledgeBase) -> None:
+    import gc
+
+    generator = MedicalTextGenerator(seed=4, knowledge_base=kb)
+    assert gc.isenabled()
+    generator.generate_dataset(20)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        generator.generate_dataset(20)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

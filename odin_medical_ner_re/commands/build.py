@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..builder import SPLITS, OdinNerRe
-from ..cards import human_bytes
 from ..errors import UserInputError
+from ..files import file_tree
 from ..hub_layout import DEFAULT_MAX_ROWS_PER_SHARD, checked_builder, export_hub_layout, scan_split
 
 _SIZE_OPTIONS: tuple[str, ...] = tuple(f"num_{split}" for split in SPLITS)
@@ -133,13 +133,3 @@ def _export(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
     )
     print(file_tree(folder))
     return 0
-
-
-def file_tree(folder: Path) -> str:
-    """The exported files, indented by folder, with sizes (what the Hub repository will hold)."""
-    lines = [f"{folder}/"]
-    for path in sorted(folder.rglob("*")):
-        depth = len(path.relative_to(folder).parts)
-        label = f"{path.name}/" if path.is_dir() else f"{path.name}  ({human_bytes(path.stat().st_size)})"
-        lines.append("  " * depth + label)
-    return "\n".join(lines)

@@ -71,7 +71,7 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_score(args: argparse.Namespace) -> int:
-    from ..quality import atomic_write_text
+    from ..files import atomic_write_text
     from ..review import format_scores, score_sheet
 
     scores = score_sheet(args.sheet)

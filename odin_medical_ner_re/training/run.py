@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
+from ..files import atomic_write_text
 from ..formats import build_completion, build_prompt, tag_vocabulary
 from ..inference import predict
 from ..schema import Document
@@ -217,6 +217,4 @@ def write_report(path: Path, reports: dict[str, Any], data_args: DataArguments) 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(payload, indent=2, default=str) + "\n")

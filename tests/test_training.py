@@ -1,0 +1,372 @@
+"""The training and evaluation recipes as a user runs them: configs, backends, clear errors, real runs.
+
+Runs go through ``recipes/*.py`` in a subprocess, exactly as documented, so what is
+checked is what a user sees: exit codes, the one-line errors, the files in the output
+folder. Models are tiny (hidden 32, one layer) and the corpora a few dozen notes; every
+run gets its own datasets cache and an empty Hub cache with ``HF_HUB_OFFLINE=1``, so no
+run reuses or downloads anything by accident. Subprocesses use one thread: the model is
+too small to gain from more, and the tests share the machine.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from odin_medical_ner_re.errors import UserInputError
+from odin_medical_ner_re.generator import MedicalTextGenerator
+from odin_medical_ner_re.schema import save_documents, validate
+from odin_medical_ner_re.training import (
+    DataArguments,
+    ModelArguments,
+    SLMTrainer,
+    cpu_safe_argv,
+    select_backend,
+)
+from odin_medical_ner_re.training import backends as backends_module
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = ROOT / "recipes" / "train.py"
+EVALUATE = ROOT / "recipes" / "evaluate_model.py"
+TINY_CONFIG = ROOT / "recipes" / "configs" / "tiny-cpu.yaml"
+CONFIGS = sorted((ROOT / "recipes" / "configs").glob("*.yaml"))
+ACCELERATE_CONFIGS = sorted((ROOT / "recipes" / "accelerate").glob("*.yaml"))
+
+#: The documented tiny run (see the module docstring of tests and the issue), minus the output folder.
+TINY_RUN = [
+    "--config", str(TINY_CONFIG),
+    "--num_train", "20", "--num_validation", "4", "--num_test", "4", "--num_test_unseen", "4",
+    "--save_steps", "2", "--eval_steps", "2", "--generation_eval_samples", "2",
+    "--tiny_hidden_size", "32", "--tiny_num_layers", "1", "--tiny_num_heads", "2",
+    "--tiny_intermediate_size", "64", "--tiny_vocab_size", "400", "--pseudo_name_copies", "1",
+]
+SMALL_DATA = ["--num_train", "4", "--num_validation", "2", "--num_test", "2", "--num_test_unseen", "2"]
+FLAT_KEYS = ("ner_strict_f1", "ner_strict_precision", "ner_strict_recall", "re_strict_f1", "ner_partial_f1",
+             "re_boundaries_f1", "ner_strict_macro_f1")
+
+
+def run_env(folder: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        HF_DATASETS_CACHE=str(folder / "hf-datasets"),
+        HF_HUB_CACHE=str(folder / "hf-hub"),
+        HF_HUB_OFFLINE="1",
+        OMP_NUM_THREADS="1",
+        TOKENIZERS_PARALLELISM="false",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("ODIN_KEEP_BF16", None)
+    env.update(extra)
+    return env
+
+
+def run(command: list[str], env: dict[str, str], timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def explain(proc: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {proc.returncode}\n--- stdout (tail)\n{proc.stdout[-3000:]}\n--- stderr (tail)\n{proc.stderr[-5000:]}"
+
+
+def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+
+
+def load_recipe(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"recipe_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def parse(argv: list[str]) -> tuple[Any, Any, Any]:
+    """The recipe's own parser (a fresh one: TrlParser writes config values into its defaults)."""
+    return load_recipe(TRAIN).make_parser().parse_args_and_config(args=cpu_safe_argv(argv))
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backends_module, "cuda_available", lambda: False)
+    monkeypatch.delenv("ODIN_KEEP_BF16", raising=False)
+
+
+# --------------------------------------------------------------------------- config loading
+
+
+def test_cli_overrides_take_precedence_over_the_yaml(no_gpu: None, tmp_path: Path) -> None:
+    data, training, model = parse([
+        "--config", str(TINY_CONFIG), "--max_steps", "5", "--output_dir", str(tmp_path / "X"),
+        "--dataset_config", "10k", "--tiny_hidden_size", "32", "--learning_rate", "1e-4",
+    ])
+    assert isinstance(data, DataArguments) and isinstance(model, ModelArguments)
+    assert type(training).__name__ == "SFTConfig"
+    # overridden on the command line
+    assert (training.max_steps, training.output_dir, data.dataset_config) == (5, str(tmp_path / "X"), "10k")
+    assert (model.tiny_hidden_size, training.learning_rate) == (32, 1e-4)
+    # from the YAML, untouched
+    assert data.evaluate_splits == ["test", "test_unseen"] and data.pseudo_name_rate == 0.5
+    assert (model.model_name_or_path, model.backend, model.tiny_num_layers) == ("tiny", "transformers", 4)
+    assert (training.per_device_train_batch_size, training.save_steps, training.completion_only_loss) == (16, 150, True)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=[c.name for c in CONFIGS])
+def test_every_recipe_config_parses_on_cpu(config: Path, no_gpu: None) -> None:
+    data, training, model = parse(["--config", str(config)])
+    assert isinstance(data, DataArguments) and isinstance(model, ModelArguments)
+    assert training.output_dir and training.completion_only_loss
+    # a GPU config still starts on a laptop: bf16 and gradient checkpointing are switched off
+    assert training.bf16 is False and training.gradient_checkpointing is False
+
+
+def _flags(argv: list[str]) -> dict[str, list[str]]:
+    """Every value given to each ``--flag`` (a flag given twice would be a conflict)."""
+    values: dict[str, list[str]] = {}
+    for flag, value in zip(argv[::2], argv[1::2], strict=True):
+        values.setdefault(flag, []).append(value)
+    return values
+
+
+def test_cpu_safe_argv_only_touches_what_the_user_did_not_set(monkeypatch: pytest.MonkeyPatch, no_gpu: None) -> None:
+    added = _flags(cpu_safe_argv(["--config", "c.yaml"]))
+    assert added["--config"] == ["c.yaml"]
+    assert added["--bf16"] == ["false"] and added["--gradient_checkpointing"] == ["false"]
+    kept = _flags(cpu_safe_argv(["--bf16", "true", "--gradient_checkpointing", "true"]))
+    assert kept["--bf16"] == ["true"] and kept["--gradient_checkpointing"] == ["true"]
+    monkeypatch.setenv("ODIN_KEEP_BF16", "1")
+    assert cpu_safe_argv(["--config", "c.yaml"]) == ["--config", "c.yaml"]
+    monkeypatch.delenv("ODIN_KEEP_BF16")
+    monkeypatch.setattr(backends_module, "cuda_available", lambda: True)
+    assert cpu_safe_argv(["--config", "c.yaml"]) == ["--config", "c.yaml"]
+
+
+@pytest.mark.parametrize("config", ACCELERATE_CONFIGS, ids=[c.name for c in ACCELERATE_CONFIGS])
+def test_accelerate_configs_load(config: Path) -> None:
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    loaded = load_config_from_file(str(config))
+    assert loaded.num_processes >= 2 and loaded.num_machines == 1
+    if config.name == "cpu-ddp.yaml":
+        assert loaded.use_cpu and loaded.num_processes == 2
+
+
+# --------------------------------------------------------------------------- backend selection
+
+
+@pytest.mark.parametrize("has_gpu", [False, True])
+@pytest.mark.parametrize("has_unsloth", [False, True])
+@pytest.mark.parametrize("requested", ["auto", "unsloth", "transformers"])
+def test_select_backend(requested: str, has_unsloth: bool, has_gpu: bool) -> None:
+    if requested == "unsloth" and not has_unsloth:
+        with pytest.raises(UserInputError, match=r"pip install '\.\[unsloth\]'"):
+            select_backend(requested, has_unsloth=has_unsloth, has_gpu=has_gpu)
+        return
+    if requested == "unsloth" and not has_gpu:
+        with pytest.raises(UserInputError, match="GPU") as info:
+            select_backend(requested, has_unsloth=has_unsloth, has_gpu=has_gpu)
+        assert "llama-3.2-1b-peft.yaml" in str(info.value)
+        return
+    backend, reason = select_backend(requested, has_unsloth=has_unsloth, has_gpu=has_gpu)
+    expected = "unsloth" if requested == "unsloth" or (requested == "auto" and has_unsloth and has_gpu) else "transformers"
+    assert backend == expected
+    assert reason  # logged next to the backend: the user sees why
+    if requested == "auto" and backend == "transformers":
+        assert ("no CUDA GPU" in reason) if not has_gpu else ("Unsloth not installed" in reason)
+
+
+def test_select_backend_rejects_an_unknown_name() -> None:
+    with pytest.raises(UserInputError, match="auto, unsloth or transformers"):
+        select_backend("deepspeed", has_unsloth=False, has_gpu=False)
+
+
+def test_select_backend_detects_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backends_module, "cuda_available", lambda: False)
+    monkeypatch.setattr(backends_module, "unsloth_installed", lambda: True)
+    assert select_backend("auto")[0] == "transformers"
+    monkeypatch.setattr(backends_module, "cuda_available", lambda: True)
+    assert select_backend("auto")[0] == "unsloth"
+
+
+# --------------------------------------------------------------------------- clear errors, no traceback
+
+
+def test_hub_model_offline_fails_with_one_line(tmp_path: Path) -> None:
+    proc = run([sys.executable, str(TRAIN), "--config", "recipes/configs/llama-3.2-1b-peft.yaml", *SMALL_DATA,
+                "--output_dir", str(tmp_path / "out")], run_env(tmp_path))
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
+    (line,) = error_lines(proc)
+    assert "download" in line.lower() and "meta-llama/Llama-3.2-1B-Instruct" in line
+
+
+@pytest.mark.skipif(importlib.util.find_spec("unsloth") is not None, reason="Unsloth is installed here")
+def test_unsloth_config_without_unsloth_fails_with_one_line(tmp_path: Path) -> None:
+    proc = run([sys.executable, str(TRAIN), "--config", "recipes/configs/llama-3.2-1b-unsloth.yaml", *SMALL_DATA,
+                "--output_dir", str(tmp_path / "out")], run_env(tmp_path))
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
+    (line,) = error_lines(proc)
+    assert "pip install" in line
+
+
+def test_evaluate_model_on_a_missing_folder_fails_with_one_line(tmp_path: Path) -> None:
+    proc = run([sys.executable, str(EVALUATE), "--model", str(tmp_path / "nowhere")], run_env(tmp_path))
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr
+    (line,) = error_lines(proc)
+    assert "does not exist" in line
+
+
+def test_slm_trainer_rejects_a_missing_config(tmp_path: Path) -> None:
+    with pytest.raises(UserInputError, match="does not exist"):
+        SLMTrainer(tmp_path / "missing.yaml")
+
+
+# --------------------------------------------------------------------------- a real tiny run
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("training")
+
+
+@pytest.fixture(scope="module")
+def tiny_run(workdir: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The documented tiny end-to-end run: 4 steps, checkpoints every 2, F1 logged at each eval."""
+    output = workdir / "tiny"
+    proc = run([sys.executable, str(TRAIN), *TINY_RUN, "--max_steps", "4", "--output_dir", str(output)],
+               run_env(workdir))
+    return output, proc
+
+
+def test_tiny_end_to_end_run_writes_model_tokenizer_and_reports(
+    tiny_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    output, proc = tiny_run
+    assert proc.returncode == 0, explain(proc)
+    assert "backend: transformers" in proc.stderr
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                 "odin_training.json", "report.json", "checkpoint-2", "checkpoint-4"):
+        assert (output / name).exists(), name
+    info = json.loads((output / "odin_training.json").read_text())
+    assert info["backend"] == "transformers" and info["format"] == "forced-word tags"
+    assert info["train_examples"] == 40  # 20 notes + 1 renamed copy of each
+    report = json.loads((output / "report.json").read_text())
+    assert set(report["splits"]) == {"test", "test_unseen"}
+    for split in report["splits"].values():
+        assert split["documents"] == 4
+        for key in FLAT_KEYS:
+            assert 0.0 <= split[key] <= 1.0, key
+        assert set(split["parse"]) >= {"unparsed_tags", "unaligned_mentions", "dangling_relations"}
+    assert "strict micro-F1 -> test: NER" in proc.stdout
+    # evaluation during training generates and logs F1, not only the loss
+    state = json.loads((output / "checkpoint-4" / "trainer_state.json").read_text())
+    assert state["global_step"] == 4
+    logged = [entry for entry in state["log_history"] if "eval_ner_strict_f1" in entry]
+    assert [entry["step"] for entry in logged] == [2, 4]
+    assert all("eval_re_strict_f1" in entry for entry in logged)
+
+
+def test_trained_folder_loads_and_predicts(
+    tiny_run: tuple[Path, subprocess.CompletedProcess[str]], one_thread: None
+) -> None:
+    output, proc = tiny_run
+    assert proc.returncode == 0, explain(proc)
+    docs = MedicalTextGenerator(seed=5).generate_dataset(2)
+    predictions = SLMTrainer(TINY_CONFIG).load(output).predict([d.to_dict() for d in docs], batch_size=2)
+    assert [(p.id, p.text) for p in predictions] == [(d.id, d.text) for d in docs]
+    for doc in predictions:
+        assert [p for p in validate(doc) if "cannot link" not in p] == []
+
+
+def test_evaluate_model_script_writes_a_report_per_split(
+    tiny_run: tuple[Path, subprocess.CompletedProcess[str]], workdir: Path, tmp_path: Path
+) -> None:
+    output, proc = tiny_run
+    assert proc.returncode == 0, explain(proc)
+    report_path = tmp_path / "eval" / "report.json"
+    proc = run([sys.executable, str(EVALUATE), "--model", str(output), "--dataset_config", "1k",
+                "--split", "test", "--split", "test_unseen", "--max_samples", "3", "--batch_size", "4",
+                "--output", str(report_path)], run_env(workdir))
+    assert proc.returncode == 0, explain(proc)
+    report = json.loads(report_path.read_text())
+    assert report["dataset"] == "1k" and set(report["splits"]) == {"test", "test_unseen"}
+    for split in report["splits"].values():
+        assert split["documents"] == 3
+        assert 0.0 <= split["ner_strict_f1"] <= 1.0 and 0.0 <= split["re_strict_f1"] <= 1.0
+    assert "=== test_unseen (3 documents) ===" in proc.stdout and "ner strict" in proc.stdout
+    assert f"report written to {report_path}" in proc.stdout
+
+
+def test_slm_trainer_trains_on_a_documents_file_and_predicts(tmp_path: Path, one_thread: None) -> None:
+    """The seed's API: ``SLMTrainer(config).train(dataset_path)`` then ``predict(documents)``."""
+    docs = MedicalTextGenerator(seed=8).generate_dataset(24)
+    dataset = save_documents(docs[:20], tmp_path / "train.json")
+    trainer = SLMTrainer(
+        TINY_CONFIG, max_steps=2, output_dir=tmp_path / "slm", save_strategy="no", disable_tqdm=True,
+        tiny_hidden_size=32, tiny_num_layers=1, tiny_num_heads=2, tiny_intermediate_size=64, tiny_vocab_size=400,
+    )
+    trainer.train(dataset)
+    assert (tmp_path / "slm" / "model.safetensors").is_file()
+    predictions = trainer.predict(docs[20:])
+    assert [(p.id, p.text) for p in predictions] == [(d.id, d.text) for d in docs[20:]]
+    for doc in predictions:
+        for entity in doc.entities:
+            assert doc.text[entity.start : entity.end] == entity.text
+
+
+@pytest.mark.slow
+def test_resume_from_checkpoint_continues_the_run(
+    tiny_run: tuple[Path, subprocess.CompletedProcess[str]], workdir: Path, tmp_path: Path
+) -> None:
+    source, proc = tiny_run
+    assert proc.returncode == 0, explain(proc)
+    output = tmp_path / "tiny"
+    shutil.copytree(source, output)
+    # a marker in the checkpoint's state survives only if the second run really resumes from it
+    state_file = output / "checkpoint-4" / "trainer_state.json"
+    state = json.loads(state_file.read_text())
+    state["log_history"].insert(0, {"step": 0, "resume_marker": 1.0})
+    state_file.write_text(json.dumps(state))
+    proc = run([sys.executable, str(TRAIN), *TINY_RUN, "--max_steps", "6", "--output_dir", str(output),
+                "--resume_from_checkpoint", str(output / "checkpoint-4")], run_env(workdir))
+    assert proc.returncode == 0, explain(proc)
+    resumed = json.loads((output / "checkpoint-6" / "trainer_state.json").read_text())
+    assert resumed["global_step"] == 6 and resumed["max_steps"] == 6
+    assert any(entry.get("resume_marker") == 1.0 for entry in resumed["log_history"])
+    assert [e["step"] for e in resumed["log_history"] if "eval_ner_strict_f1" in e] == [2, 4, 6]
+
+
+@pytest.mark.slow
+def test_two_process_cpu_launch_through_accelerate(workdir: Path, tmp_path: Path) -> None:
+    """``accelerate launch --config_file recipes/accelerate/cpu-ddp.yaml``: two ranks, DDP over gloo."""
+    output = tmp_path / "ddp"
+    proc = run([sys.executable, "-m", "accelerate.commands.accelerate_cli", "launch",
+                "--config_file", "recipes/accelerate/cpu-ddp.yaml", str(TRAIN), *TINY_RUN,
+                "--max_steps", "2", "--output_dir", str(output)], run_env(workdir))
+    assert proc.returncode == 0, explain(proc)
+    assert (output / "model.safetensors").is_file() and (output / "report.json").is_file()
+    # each rank logs its backend line; and with 2 ranks the 40 examples at 16 per rank take 2 steps per epoch
+    assert proc.stderr.count("backend: transformers") == 2, explain(proc)
+    state = json.loads((output / "checkpoint-2" / "trainer_state.json").read_text())
+    assert state["epoch"] == pytest.approx(1.0), "one process ran: 3 steps per epoch, not 2"
