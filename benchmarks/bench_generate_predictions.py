@@ -68,32 +68,44 @@ def bench_tagging(model: Any, tokenizer: Any, docs: list[Document], batch_size: 
     print(f"  ratio batched / one at a time: {single_s / batched_s:.2f}x; identical predictions: {same}")
 
 
-def bench_free(docs: list[Document], texts: list[str], spec: TinyModelSpec, count: int, new_tokens: int) -> None:
+def bench_free(
+    docs: list[Document], texts: list[str], spec: TinyModelSpec, count: int, new_tokens: int
+) -> None:
     model, tokenizer = random_model(texts, spec, tags=False)
     prompts = [build_prompt(d.text) for d in docs[:count]]
     generate_completions(model, tokenizer, prompts[:2], batch_size=2, max_new_tokens=4)  # warm-up
     batched, batched_s = timed(
-        lambda: generate_completions(model, tokenizer, prompts, batch_size=count, max_new_tokens=new_tokens))
+        lambda: generate_completions(model, tokenizer, prompts, batch_size=count, max_new_tokens=new_tokens)
+    )
     single, single_s = timed(
-        lambda: generate_completions(model, tokenizer, prompts, batch_size=1, max_new_tokens=new_tokens))
+        lambda: generate_completions(model, tokenizer, prompts, batch_size=1, max_new_tokens=new_tokens)
+    )
     print(f"free generation, {count} prompts, up to {new_tokens} new tokens each:")
     print(f"  batch {count:<3} {count / batched_s:8.2f} docs/s  ({batched_s:.1f} s)")
     print(f"  batch 1   {count / single_s:8.2f} docs/s  ({single_s:.1f} s)")
-    print(f"  ratio batched / one at a time: {single_s / batched_s:.2f}x; identical completions: {batched == single}")
+    print(
+        f"  ratio batched / one at a time: {single_s / batched_s:.2f}x; identical completions: {batched == single}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--model", help="a trained output folder (default: a random tiny model)")
-    parser.add_argument("--train-docs", type=int, default=200, help="notes the random model's tokenizer is trained on")
+    parser.add_argument(
+        "--train-docs", type=int, default=200, help="notes the random model's tokenizer is trained on"
+    )
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--intermediate", type=int, default=1024)
     parser.add_argument("--vocab", type=int, default=2048)
-    parser.add_argument("--free-docs", type=int, default=8, help="prompts for the free-generation path (0: skip)")
+    parser.add_argument(
+        "--free-docs", type=int, default=8, help="prompts for the free-generation path (0: skip)"
+    )
     parser.add_argument("--free-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=1)
@@ -105,10 +117,17 @@ def main() -> None:
     train_docs = MedicalTextGenerator(seed=args.seed).generate_dataset(args.train_docs)
     docs = MedicalTextGenerator(seed=args.seed + 1000).generate_dataset(args.docs)
     texts = [build_prompt(d.text, with_text=False) + build_completion(d) for d in train_docs]
-    spec = TinyModelSpec(hidden_size=args.hidden, num_hidden_layers=args.layers, num_attention_heads=args.heads,
-                         intermediate_size=args.intermediate, vocab_size=args.vocab)
-    print(f"python {platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
-          f"{torch.get_num_threads()} torch threads")
+    spec = TinyModelSpec(
+        hidden_size=args.hidden,
+        num_hidden_layers=args.layers,
+        num_attention_heads=args.heads,
+        intermediate_size=args.intermediate,
+        vocab_size=args.vocab,
+    )
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
+        f"{torch.get_num_threads()} torch threads"
+    )
     if args.model:
         model, tokenizer = load_model(args.model)
         print(f"model: {args.model}")

@@ -10,7 +10,9 @@ steps of ``--batch-size`` rows with TRL's ``SFTTrainer`` in four modes:
 
 - padding: ``packing=False``; each batch is right-padded to its longest note;
 - group-by-length: the same, with ``train_sampling_strategy="group_by_length"`` (batches of
-  similar lengths, so less padding; the order of the notes is no longer random);
+  similar lengths, so less padding; the order of the notes is no longer random). It sorts
+  within mega-batches of ``min(notes // (4 * batch), 50)`` batches, so below 8 batches of
+  notes (128 at batch 16) it groups nothing: give ``--docs`` a few hundred;
 - padding-free: ``padding_free=True``; a batch's notes are concatenated into one row with
   restarting ``position_ids`` (no pad tokens at all);
 - packing: ``packing=True`` (TRL's default best-fit-decreasing strategy, which is
@@ -59,7 +61,11 @@ from odin_medical_ner_re.training.tiny import TinyModelSpec, build_tiny_model, t
 
 MODES: dict[str, dict[str, Any]] = {
     "padding": {"packing": False, "padding_free": False},
-    "group-by-length": {"packing": False, "padding_free": False, "train_sampling_strategy": "group_by_length"},
+    "group-by-length": {
+        "packing": False,
+        "padding_free": False,
+        "train_sampling_strategy": "group_by_length",
+    },
     "padding-free": {"packing": False, "padding_free": True},
     "packing": {"packing": True},
 }
@@ -88,8 +94,13 @@ def counting(collator: Any, log: BatchLog) -> Any:
     return collate
 
 
-def train_once(mode: str, records: list[dict[str, list[int]]], tokenizer: Any, spec: TinyModelSpec,
-               args: argparse.Namespace) -> dict[str, float]:
+def train_once(
+    mode: str,
+    records: list[dict[str, list[int]]],
+    tokenizer: Any,
+    spec: TinyModelSpec,
+    args: argparse.Namespace,
+) -> dict[str, float]:
     """Train ``args.steps`` steps in ``mode``; tokens/s over steps 2..N."""
     import datasets
     from transformers import TrainerCallback
@@ -104,14 +115,31 @@ def train_once(mode: str, records: list[dict[str, list[int]]], tokenizer: Any, s
     model = build_tiny_model(tokenizer, spec, seed=args.seed)
     with tempfile.TemporaryDirectory() as output:
         config = SFTConfig(
-            output_dir=output, max_steps=args.steps, per_device_train_batch_size=args.batch_size,
-            learning_rate=2e-3, lr_scheduler_type="constant", logging_steps=10_000, save_strategy="no",
-            eval_strategy="no", report_to="none", disable_tqdm=True, bf16=False, use_cpu=True, seed=args.seed,
-            completion_only_loss=True, dataloader_pin_memory=False,
-            max_length=None if MODES[mode].get("padding_free") else args.max_length, **MODES[mode],
+            output_dir=output,
+            max_steps=args.steps,
+            per_device_train_batch_size=args.batch_size,
+            learning_rate=2e-3,
+            lr_scheduler_type="constant",
+            logging_steps=10_000,
+            save_strategy="no",
+            eval_strategy="no",
+            report_to="none",
+            disable_tqdm=True,
+            bf16=False,
+            use_cpu=True,
+            seed=args.seed,
+            completion_only_loss=True,
+            dataloader_pin_memory=False,
+            max_length=None if MODES[mode].get("padding_free") else args.max_length,
+            **MODES[mode],
         )
-        trainer = SFTTrainer(model=model, args=config, train_dataset=datasets.Dataset.from_list(records),
-                             processing_class=tokenizer, callbacks=[Clock()])
+        trainer = SFTTrainer(
+            model=model,
+            args=config,
+            train_dataset=datasets.Dataset.from_list(records),
+            processing_class=tokenizer,
+            callbacks=[Clock()],
+        )
         log = BatchLog()
         trainer.data_collator = counting(trainer.data_collator, log)
         trainer.train()
@@ -127,8 +155,9 @@ def train_once(mode: str, records: list[dict[str, list[int]]], tokenizer: Any, s
     }
 
 
-def cross_attention_check(records: list[dict[str, list[int]]], tokenizer: Any, spec: TinyModelSpec,
-                          seed: int) -> tuple[float, float]:
+def cross_attention_check(
+    records: list[dict[str, list[int]]], tokenizer: Any, spec: TinyModelSpec, seed: int
+) -> tuple[float, float]:
     """Max |logit difference| between three notes packed in one row and run one by one.
 
     First as TRL's trainer calls the model (no attention mask, ``use_cache=False``), then
@@ -146,7 +175,9 @@ def cross_attention_check(records: list[dict[str, list[int]]], tokenizer: Any, s
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=400, help="generated notes to train on")
     parser.add_argument("--steps", type=int, default=20, help="optimizer steps per mode")
     parser.add_argument("--batch-size", type=int, default=16, help="rows per step (tiny-cpu.yaml: 16)")
@@ -156,7 +187,9 @@ def main() -> None:
     parser.add_argument("--heads", type=int, default=4)
     parser.add_argument("--intermediate", type=int, default=1024)
     parser.add_argument("--vocab", type=int, default=2048)
-    parser.add_argument("--rounds", type=int, default=1, help="repeat all modes (alternating order); median kept")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="repeat all modes (alternating order); median kept"
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
@@ -172,14 +205,23 @@ def main() -> None:
         {key: values[: args.max_length] for key, values in record.items()}
         for record in tokenized_tag_examples(docs, tokenizer)
     ]
-    spec = TinyModelSpec(hidden_size=args.hidden, num_hidden_layers=args.layers, num_attention_heads=args.heads,
-                         intermediate_size=args.intermediate, max_position_embeddings=max(args.max_length, 512),
-                         vocab_size=args.vocab)
+    spec = TinyModelSpec(
+        hidden_size=args.hidden,
+        num_hidden_layers=args.layers,
+        num_attention_heads=args.heads,
+        intermediate_size=args.intermediate,
+        max_position_embeddings=max(args.max_length, 512),
+        vocab_size=args.vocab,
+    )
     lengths = [len(r["input_ids"]) for r in records]
-    print(f"python {platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
-          f"{torch.get_num_threads()} torch threads")
-    print(f"{len(records)} notes, tokens per note: mean {statistics.mean(lengths):.0f}, max {max(lengths)}; "
-          f"model {args.hidden}x{args.layers} layers; {args.steps} steps of {args.batch_size} rows per mode")
+    print(
+        f"python {platform.python_version()}, torch {torch.__version__}, {os.cpu_count()} CPUs, "
+        f"{torch.get_num_threads()} torch threads"
+    )
+    print(
+        f"{len(records)} notes, tokens per note: mean {statistics.mean(lengths):.0f}, max {max(lengths)}; "
+        f"model {args.hidden}x{args.layers} layers; {args.steps} steps of {args.batch_size} rows per mode"
+    )
 
     modes = ["padding", *(m for m in args.modes if m != "padding")]  # the baseline always runs
     runs: dict[str, list[dict[str, float]]] = {mode: [] for mode in modes}
@@ -193,14 +235,18 @@ def main() -> None:
     for mode, results in runs.items():
         median[mode] = statistics.median(r["real_tps"] for r in results)
         last = results[-1]
-        print(f"{mode:<14}{median[mode]:>12.0f}{statistics.median(r['supervised_tps'] for r in results):>12.0f}"
-              f"{last['tokens_per_step']:>10.0f}{last['padding_share']:>9.1%}{last['seconds']:>9.2f}")
+        print(
+            f"{mode:<14}{median[mode]:>12.0f}{statistics.median(r['supervised_tps'] for r in results):>12.0f}"
+            f"{last['tokens_per_step']:>10.0f}{last['padding_share']:>9.1%}{last['seconds']:>9.2f}"
+        )
     print()
     for mode in modes[1:]:
         print(f"ratio {mode} / padding: {median[mode] / median['padding']:.2f}x (real tokens/s)")
     as_trl, with_cache = cross_attention_check(records, tokenizer, spec, args.seed)
-    print(f"cross-note attention check, max |logit(packed) - logit(alone)|: {as_trl:.2e} as TRL trains "
-          f"(use_cache=False), {with_cache:.2e} with a KV cache")
+    print(
+        f"cross-note attention check, max |logit(packed) - logit(alone)|: {as_trl:.2e} as TRL trains "
+        f"(use_cache=False), {with_cache:.2e} with a KV cache"
+    )
 
 
 if __name__ == "__main__":

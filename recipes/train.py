@@ -5,7 +5,7 @@ Launch (the YAML file fills the dataclasses; any field can be overridden on the 
     # the embedded default: a tiny Llama trained from scratch on 2 CPU cores, then scored
     python recipes/train.py --config recipes/configs/tiny-cpu.yaml
     # the same through accelerate (2 CPU processes, DDP over gloo)
-    accelerate launch --cpu --num_processes 2 recipes/train.py --config recipes/configs/tiny-cpu.yaml
+    accelerate launch --config_file recipes/accelerate/cpu-ddp.yaml recipes/train.py --config recipes/configs/tiny-cpu.yaml
     # Llama 3.2 1B on a GPU with Unsloth (pip install '.[unsloth]'), or with plain PEFT
     accelerate launch recipes/train.py --config recipes/configs/llama-3.2-1b-unsloth.yaml
     accelerate launch --config_file recipes/accelerate/ddp.yaml recipes/train.py \

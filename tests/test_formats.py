@@ -38,13 +38,21 @@ from odin_medical_ner_re.generator import MedicalTextGenerator
 from odin_medical_ner_re.schema import ENTITY_TYPES, RELATION_TYPES, Document, Entity, Relation, validate
 from odin_medical_ner_re.tokenize import tokenize
 
-PROBLEM_KEYS = ("unparsed_tags", "unaligned_mentions", "unknown_labels", "dangling_relations", "inexact_copies")
+PROBLEM_KEYS = (
+    "unparsed_tags",
+    "unaligned_mentions",
+    "unknown_labels",
+    "dangling_relations",
+    "inexact_copies",
+)
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def make_doc(text: str, spans: Sequence[tuple[str, str]], relations: Sequence[tuple[str, int, int]] = ()) -> Document:
+def make_doc(
+    text: str, spans: Sequence[tuple[str, str]], relations: Sequence[tuple[str, int, int]] = ()
+) -> Document:
     """A document from (surface, type) pairs found left to right in ``text`` and (type, head, tail) indices."""
     entities: list[Entity] = []
     cursor = 0
@@ -59,14 +67,21 @@ def make_doc(text: str, spans: Sequence[tuple[str, str]], relations: Sequence[tu
     return Document("doc-test", text, entities, rels)
 
 
-def round_trip(doc: Document, entity_types: Sequence[str] | None = ENTITY_TYPES,
-               relation_types: Sequence[str] | None = RELATION_TYPES) -> tuple[Document, ParseResult]:
+def round_trip(
+    doc: Document,
+    entity_types: Sequence[str] | None = ENTITY_TYPES,
+    relation_types: Sequence[str] | None = RELATION_TYPES,
+) -> tuple[Document, ParseResult]:
     parsed = parse_completion(build_completion(doc), doc.text, entity_types, relation_types)
     return parsed.to_document(doc.id, doc.text), parsed
 
 
-def assert_well_formed(result: ParseResult, text: str, entity_types: Sequence[str] = ENTITY_TYPES,
-                       relation_types: Sequence[str] = RELATION_TYPES) -> None:
+def assert_well_formed(
+    result: ParseResult,
+    text: str,
+    entity_types: Sequence[str] = ENTITY_TYPES,
+    relation_types: Sequence[str] = RELATION_TYPES,
+) -> None:
     """What a caller may rely on whatever the completion: aligned spans, known labels, resolvable relations."""
     counts = result.counts()
     assert set(counts) == set(PROBLEM_KEYS)
@@ -105,7 +120,11 @@ def test_round_trip_is_exact_on_every_generated_document(corpus: str, request: p
     failures = []
     for doc in docs:
         predicted, parsed = round_trip(doc)
-        if annotations(predicted) != annotations(doc) or any(parsed.counts().values()) or not parsed.copy_exact:
+        if (
+            annotations(predicted) != annotations(doc)
+            or any(parsed.counts().values())
+            or not parsed.copy_exact
+        ):
             failures.append(doc.id)
     assert not failures, f"{len(failures)} of {len(docs)} documents do not round-trip, e.g. {failures[:5]}"
     assert sum(len(d.relations) for d in docs) > len(docs), "the corpus should exercise relations"
@@ -125,12 +144,21 @@ def test_completion_walks_every_source_token_once(simple_docs: list[Document]) -
 
 
 def test_relation_to_an_earlier_head_is_written_at_the_tail() -> None:
-    doc = make_doc("Metformin for diabetes.", [("Metformin", "Drug"), ("diabetes", "Disease")], [("treats", 0, 1)])
-    assert build_completion(doc) == "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><#1><.> .<O>\n"
+    doc = make_doc(
+        "Metformin for diabetes.", [("Metformin", "Drug"), ("diabetes", "Disease")], [("treats", 0, 1)]
+    )
+    assert (
+        build_completion(doc)
+        == "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><#1><.> .<O>\n"
+    )
     predicted, _ = round_trip(doc)
     (relation,) = predicted.relations
     by_id = predicted.entity_by_id()
-    assert (by_id[relation.head].text, relation.type, by_id[relation.tail].text) == ("Metformin", "treats", "diabetes")
+    assert (by_id[relation.head].text, relation.type, by_id[relation.tail].text) == (
+        "Metformin",
+        "treats",
+        "diabetes",
+    )
 
 
 def test_relation_to_an_earlier_tail_is_written_at_the_head() -> None:
@@ -163,7 +191,9 @@ def test_parser_reads_roles_as_written() -> None:
 
 
 def test_to_messages_has_the_conversational_prompt_completion_shape() -> None:
-    doc = make_doc("Metformin for diabetes.", [("Metformin", "Drug"), ("diabetes", "Disease")], [("treats", 0, 1)])
+    doc = make_doc(
+        "Metformin for diabetes.", [("Metformin", "Drug"), ("diabetes", "Disease")], [("treats", 0, 1)]
+    )
     pair = to_prompt_completion(doc)
     messages = to_messages(doc)
     assert set(messages) == {"prompt", "completion"}
@@ -182,7 +212,9 @@ def test_tag_vocabulary_is_distinct_single_tags() -> None:
     tags = tag_vocabulary()
     assert len(tags) == len(set(tags))
     assert all(re.fullmatch(r"<[^<>\s]+>", tag) for tag in tags)
-    assert {OUTSIDE, END, "<B-Lab_Test>", "<I-Drug>", "<h:prevents>", "<t:treats>", "<#1>", "<#128>"} <= set(tags)
+    assert {OUTSIDE, END, "<B-Lab_Test>", "<I-Drug>", "<h:prevents>", "<t:treats>", "<#1>", "<#128>"} <= set(
+        tags
+    )
 
 
 # --------------------------------------------------------------------------- native label sets
@@ -202,7 +234,11 @@ def test_native_label_sets_come_from_features_and_round_trip(corpus: str) -> Non
     # one two-word mention per native type, each linked to the previous one by the native relations in turn
     words = [f"alpha{i} beta{i}" for i in range(len(entity_types))]
     text = " , ".join(words) + " ."
-    relations = [(relation_types[i % len(relation_types)], i - 1, i) for i in range(1, len(entity_types))] if relation_types else []
+    relations = (
+        [(relation_types[i % len(relation_types)], i - 1, i) for i in range(1, len(entity_types))]
+        if relation_types
+        else []
+    )
     doc = make_doc(text, list(zip(words, entity_types, strict=True)), relations)
     predicted, parsed = round_trip(doc, entity_types, relation_types)
     assert annotations(predicted) == annotations(doc)
@@ -231,17 +267,38 @@ SOURCE = "Metformin for diabetes ."
     [
         ("Metformin<I-Drug> for<O> diabetes<O> .<O>", {"unparsed_tags": 1}, 0, 0),
         ("Metformin<B-Drug><#1><.> for<O> diabetes<I-Drug> .<O>", {"unparsed_tags": 1}, 1, 0),
-        ("Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><.> .<O>", {"unparsed_tags": 1}, 2, 0),
-        ("Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><#1><.><O><zzz> .<O>",
-         {"unparsed_tags": 2}, 2, 1),
-        ("Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><#7><.> .<O>",
-         {"dangling_relations": 1}, 2, 0),
+        (
+            "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><.> .<O>",
+            {"unparsed_tags": 1},
+            2,
+            0,
+        ),
+        (
+            "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><#1><.><O><zzz> .<O>",
+            {"unparsed_tags": 2},
+            2,
+            1,
+        ),
+        (
+            "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><#7><.> .<O>",
+            {"dangling_relations": 1},
+            2,
+            0,
+        ),
         ("Metformin<B-Drug><#1><h:treats><#1><.> for<O> diabetes<O> .<O>", {"dangling_relations": 1}, 1, 0),
         ("Metformin<B-Medication><#1><.> for<O> diabetes<O> .<O>", {"unknown_labels": 1}, 0, 0),
-        ("Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:cures><#1><.> .<O>",
-         {"unknown_labels": 1}, 2, 0),
-        ("Aspirin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><.> .<O>",
-         {"unaligned_mentions": 1, "inexact_copies": 1}, 1, 0),
+        (
+            "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:cures><#1><.> .<O>",
+            {"unknown_labels": 1},
+            2,
+            0,
+        ),
+        (
+            "Aspirin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><.> .<O>",
+            {"unaligned_mentions": 1, "inexact_copies": 1},
+            1,
+            0,
+        ),
         ("", {"inexact_copies": 1}, 0, 0),
     ],
 )
@@ -255,8 +312,31 @@ def test_problems_are_counted_and_the_rest_is_kept(
 
 
 _PIECES = [
-    *tag_vocabulary()[:40], "<#0>", "<#999>", "<#x>", "<B-", "<#", "<h:treats", ">", "<", "<<O>>", "<B-Foo>",
-    "<t:cures>", "<I-Nope>", "<.>", "Metformin", "for", "diabetes", ".", "2", "type", "pain", " ", " ", "\n", "\t",
+    *tag_vocabulary()[:40],
+    "<#0>",
+    "<#999>",
+    "<#x>",
+    "<B-",
+    "<#",
+    "<h:treats",
+    ">",
+    "<",
+    "<<O>>",
+    "<B-Foo>",
+    "<t:cures>",
+    "<I-Nope>",
+    "<.>",
+    "Metformin",
+    "for",
+    "diabetes",
+    ".",
+    "2",
+    "type",
+    "pain",
+    " ",
+    " ",
+    "\n",
+    "\t",
 ]
 
 
@@ -277,7 +357,9 @@ def test_parser_never_raises_on_arbitrary_text(completion: str, text: str) -> No
     assert problems == []
 
 
-def test_parser_never_raises_on_truncated_completions(simple_docs: list[Document], complex_docs: list[Document]) -> None:
+def test_parser_never_raises_on_truncated_completions(
+    simple_docs: list[Document], complex_docs: list[Document]
+) -> None:
     """A generation cut anywhere (max_new_tokens) keeps exact entities before the cut and invents nothing."""
     rng = random.Random(3)
     for doc in simple_docs[:300] + complex_docs[:100]:
@@ -301,7 +383,9 @@ def test_parser_never_raises_on_truncated_completions(simple_docs: list[Document
 # --------------------------------------------------------------------------- inexact copies
 
 
-def test_dropped_and_inserted_words_are_aligned(simple_docs: list[Document], complex_docs: list[Document]) -> None:
+def test_dropped_and_inserted_words_are_aligned(
+    simple_docs: list[Document], complex_docs: list[Document]
+) -> None:
     """A model that skips or adds an outside word still gets every entity at its exact source offsets."""
     rng = random.Random(11)
     checked = 0
@@ -324,7 +408,9 @@ def test_dropped_and_inserted_words_are_aligned(simple_docs: list[Document], com
 
 
 def test_entity_on_an_invented_word_is_unaligned_not_misplaced() -> None:
-    doc = make_doc("Metformin for diabetes.", [("Metformin", "Drug"), ("diabetes", "Disease")], [("treats", 0, 1)])
+    doc = make_doc(
+        "Metformin for diabetes.", [("Metformin", "Drug"), ("diabetes", "Disease")], [("treats", 0, 1)]
+    )
     completion = build_completion(doc).replace("Metformin", "Metfromin")
     parsed = parse_completion(completion, doc.text)
     assert [(e.text, e.start) for e in parsed.entities] == [("diabetes", 14)]

@@ -30,8 +30,14 @@ from odin_medical_ner_re.inference import (
 from odin_medical_ner_re.schema import ENTITY_TYPES, RELATION_TYPES, Document, validate
 from odin_medical_ner_re.training.tiny import TinyModelSpec, build_tiny_model, train_tokenizer
 
-SPEC = TinyModelSpec(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                     max_position_embeddings=2048, vocab_size=400)
+SPEC = TinyModelSpec(
+    hidden_size=32,
+    num_hidden_layers=1,
+    num_attention_heads=2,
+    intermediate_size=64,
+    max_position_embeddings=2048,
+    vocab_size=400,
+)
 _TAG = re.compile(r"<[^<>\s]+>")
 
 
@@ -78,7 +84,9 @@ def assert_valid_predictions(predictions: list[Document], documents: list[Docume
 # --------------------------------------------------------------------------- forced-word decoding
 
 
-def test_predict_returns_valid_documents_and_no_parse_problems(tiny: tuple[Any, Any], test_docs: list[Document]) -> None:
+def test_predict_returns_valid_documents_and_no_parse_problems(
+    tiny: tuple[Any, Any], test_docs: list[Document]
+) -> None:
     model, tokenizer = tiny
     assert tag_token_ids(tokenizer, ENTITY_TYPES, RELATION_TYPES) is not None, "tags must be single tokens"
     predictions, parsed = predict(model, tokenizer, test_docs, batch_size=4)
@@ -94,7 +102,9 @@ def test_batch_size_does_not_change_predictions(tiny: tuple[Any, Any], test_docs
     assert [d.to_dict() for d in one] == [d.to_dict() for d in three]
 
 
-def test_predict_leaves_a_training_model_in_training_mode(tiny: tuple[Any, Any], test_docs: list[Document]) -> None:
+def test_predict_leaves_a_training_model_in_training_mode(
+    tiny: tuple[Any, Any], test_docs: list[Document]
+) -> None:
     """Evaluation during training calls predict on the live model; it must not switch dropout off for good."""
     model, tokenizer = tiny
     model.train()
@@ -207,7 +217,9 @@ def test_generate_completions_keeps_input_order(tokenizer_texts: list[str]) -> N
 # --------------------------------------------------------------------------- saved folders
 
 
-def test_predict_documents_on_a_saved_folder(tiny: tuple[Any, Any], test_docs: list[Document], tmp_path: Path) -> None:
+def test_predict_documents_on_a_saved_folder(
+    tiny: tuple[Any, Any], test_docs: list[Document], tmp_path: Path
+) -> None:
     model, tokenizer = tiny
     folder = tmp_path / "model"
     model.save_pretrained(folder)

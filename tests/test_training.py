@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -42,17 +43,26 @@ TINY_CONFIG = ROOT / "recipes" / "configs" / "tiny-cpu.yaml"
 CONFIGS = sorted((ROOT / "recipes" / "configs").glob("*.yaml"))
 ACCELERATE_CONFIGS = sorted((ROOT / "recipes" / "accelerate").glob("*.yaml"))
 
-#: The documented tiny run (see the module docstring of tests and the issue), minus the output folder.
+#: The documented tiny run (issue 6), minus ``--max_steps`` and ``--output_dir``.
 TINY_RUN = [
-    "--config", str(TINY_CONFIG),
-    "--num_train", "20", "--num_validation", "4", "--num_test", "4", "--num_test_unseen", "4",
-    "--save_steps", "2", "--eval_steps", "2", "--generation_eval_samples", "2",
-    "--tiny_hidden_size", "32", "--tiny_num_layers", "1", "--tiny_num_heads", "2",
-    "--tiny_intermediate_size", "64", "--tiny_vocab_size", "400", "--pseudo_name_copies", "1",
+    "--config",
+    str(TINY_CONFIG),
+    *shlex.split(
+        "--num_train 20 --num_validation 4 --num_test 4 --num_test_unseen 4 --save_steps 2 --eval_steps 2 "
+        "--generation_eval_samples 2 --tiny_hidden_size 32 --tiny_num_layers 1 --tiny_num_heads 2 "
+        "--tiny_intermediate_size 64 --tiny_vocab_size 400 --pseudo_name_copies 1"
+    ),
 ]
-SMALL_DATA = ["--num_train", "4", "--num_validation", "2", "--num_test", "2", "--num_test_unseen", "2"]
-FLAT_KEYS = ("ner_strict_f1", "ner_strict_precision", "ner_strict_recall", "re_strict_f1", "ner_partial_f1",
-             "re_boundaries_f1", "ner_strict_macro_f1")
+SMALL_DATA = shlex.split("--num_train 4 --num_validation 2 --num_test 2 --num_test_unseen 2")
+FLAT_KEYS = (
+    "ner_strict_f1",
+    "ner_strict_precision",
+    "ner_strict_recall",
+    "re_strict_f1",
+    "ner_partial_f1",
+    "re_boundaries_f1",
+    "ner_strict_macro_f1",
+)
 
 
 def run_env(folder: Path, **extra: str) -> dict[str, str]:
@@ -115,10 +125,10 @@ def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_cli_overrides_take_precedence_over_the_yaml(no_gpu: None, tmp_path: Path) -> None:
-    data, training, model = parse([
-        "--config", str(TINY_CONFIG), "--max_steps", "5", "--output_dir", str(tmp_path / "X"),
-        "--dataset_config", "10k", "--tiny_hidden_size", "32", "--learning_rate", "1e-4",
-    ])
+    overrides = shlex.split("--max_steps 5 --dataset_config 10k --tiny_hidden_size 32 --learning_rate 1e-4")
+    data, training, model = parse(
+        ["--config", str(TINY_CONFIG), *overrides, "--output_dir", str(tmp_path / "X")]
+    )
     assert isinstance(data, DataArguments) and isinstance(model, ModelArguments)
     assert type(training).__name__ == "SFTConfig"
     # overridden on the command line
@@ -127,7 +137,8 @@ def test_cli_overrides_take_precedence_over_the_yaml(no_gpu: None, tmp_path: Pat
     # from the YAML, untouched
     assert data.evaluate_splits == ["test", "test_unseen"] and data.pseudo_name_rate == 0.5
     assert (model.model_name_or_path, model.backend, model.tiny_num_layers) == ("tiny", "transformers", 4)
-    assert (training.per_device_train_batch_size, training.save_steps, training.completion_only_loss) == (16, 150, True)
+    assert training.per_device_train_batch_size == 16 and training.save_steps == 150
+    assert training.completion_only_loss is True
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=[c.name for c in CONFIGS])
@@ -147,7 +158,9 @@ def _flags(argv: list[str]) -> dict[str, list[str]]:
     return values
 
 
-def test_cpu_safe_argv_only_touches_what_the_user_did_not_set(monkeypatch: pytest.MonkeyPatch, no_gpu: None) -> None:
+def test_cpu_safe_argv_only_touches_what_the_user_did_not_set(
+    monkeypatch: pytest.MonkeyPatch, no_gpu: None
+) -> None:
     added = _flags(cpu_safe_argv(["--config", "c.yaml"]))
     assert added["--config"] == ["c.yaml"]
     assert added["--bf16"] == ["false"] and added["--gradient_checkpointing"] == ["false"]
@@ -187,7 +200,11 @@ def test_select_backend(requested: str, has_unsloth: bool, has_gpu: bool) -> Non
         assert "llama-3.2-1b-peft.yaml" in str(info.value)
         return
     backend, reason = select_backend(requested, has_unsloth=has_unsloth, has_gpu=has_gpu)
-    expected = "unsloth" if requested == "unsloth" or (requested == "auto" and has_unsloth and has_gpu) else "transformers"
+    expected = (
+        "unsloth"
+        if requested == "unsloth" or (requested == "auto" and has_unsloth and has_gpu)
+        else "transformers"
+    )
     assert backend == expected
     assert reason  # logged next to the backend: the user sees why
     if requested == "auto" and backend == "transformers":
@@ -211,8 +228,9 @@ def test_select_backend_detects_by_default(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_hub_model_offline_fails_with_one_line(tmp_path: Path) -> None:
-    proc = run([sys.executable, str(TRAIN), "--config", "recipes/configs/llama-3.2-1b-peft.yaml", *SMALL_DATA,
-                "--output_dir", str(tmp_path / "out")], run_env(tmp_path))
+    config = ROOT / "recipes" / "configs" / "llama-3.2-1b-peft.yaml"
+    output = ["--output_dir", str(tmp_path / "out")]
+    proc = run([sys.executable, str(TRAIN), "--config", str(config), *SMALL_DATA, *output], run_env(tmp_path))
     assert proc.returncode == 2, explain(proc)
     assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
     (line,) = error_lines(proc)
@@ -221,8 +239,9 @@ def test_hub_model_offline_fails_with_one_line(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(importlib.util.find_spec("unsloth") is not None, reason="Unsloth is installed here")
 def test_unsloth_config_without_unsloth_fails_with_one_line(tmp_path: Path) -> None:
-    proc = run([sys.executable, str(TRAIN), "--config", "recipes/configs/llama-3.2-1b-unsloth.yaml", *SMALL_DATA,
-                "--output_dir", str(tmp_path / "out")], run_env(tmp_path))
+    config = ROOT / "recipes" / "configs" / "llama-3.2-1b-unsloth.yaml"
+    output = ["--output_dir", str(tmp_path / "out")]
+    proc = run([sys.executable, str(TRAIN), "--config", str(config), *SMALL_DATA, *output], run_env(tmp_path))
     assert proc.returncode == 2, explain(proc)
     assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
     (line,) = error_lines(proc)
@@ -254,8 +273,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_run(workdir: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """The documented tiny end-to-end run: 4 steps, checkpoints every 2, F1 logged at each eval."""
     output = workdir / "tiny"
-    proc = run([sys.executable, str(TRAIN), *TINY_RUN, "--max_steps", "4", "--output_dir", str(output)],
-               run_env(workdir))
+    proc = run(
+        [sys.executable, str(TRAIN), *TINY_RUN, "--max_steps", "4", "--output_dir", str(output)],
+        run_env(workdir),
+    )
     return output, proc
 
 
@@ -265,8 +286,10 @@ def test_tiny_end_to_end_run_writes_model_tokenizer_and_reports(
     output, proc = tiny_run
     assert proc.returncode == 0, explain(proc)
     assert "backend: transformers" in proc.stderr
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
-                 "odin_training.json", "report.json", "checkpoint-2", "checkpoint-4"):
+    expected = (
+        "config.json model.safetensors tokenizer.json tokenizer_config.json odin_training.json report.json"
+    )
+    for name in [*expected.split(), "checkpoint-2", "checkpoint-4"]:
         assert (output / name).exists(), name
     info = json.loads((output / "odin_training.json").read_text())
     assert info["backend"] == "transformers" and info["format"] == "forced-word tags"
@@ -305,9 +328,11 @@ def test_evaluate_model_script_writes_a_report_per_split(
     output, proc = tiny_run
     assert proc.returncode == 0, explain(proc)
     report_path = tmp_path / "eval" / "report.json"
-    proc = run([sys.executable, str(EVALUATE), "--model", str(output), "--dataset_config", "1k",
-                "--split", "test", "--split", "test_unseen", "--max_samples", "3", "--batch_size", "4",
-                "--output", str(report_path)], run_env(workdir))
+    splits = shlex.split(
+        "--dataset_config 1k --split test --split test_unseen --max_samples 3 --batch_size 4"
+    )
+    command = [sys.executable, str(EVALUATE), "--model", str(output), *splits, "--output", str(report_path)]
+    proc = run(command, run_env(workdir))
     assert proc.returncode == 0, explain(proc)
     report = json.loads(report_path.read_text())
     assert report["dataset"] == "1k" and set(report["splits"]) == {"test", "test_unseen"}
@@ -323,8 +348,16 @@ def test_slm_trainer_trains_on_a_documents_file_and_predicts(tmp_path: Path, one
     docs = MedicalTextGenerator(seed=8).generate_dataset(24)
     dataset = save_documents(docs[:20], tmp_path / "train.json")
     trainer = SLMTrainer(
-        TINY_CONFIG, max_steps=2, output_dir=tmp_path / "slm", save_strategy="no", disable_tqdm=True,
-        tiny_hidden_size=32, tiny_num_layers=1, tiny_num_heads=2, tiny_intermediate_size=64, tiny_vocab_size=400,
+        TINY_CONFIG,
+        max_steps=2,
+        output_dir=tmp_path / "slm",
+        save_strategy="no",
+        disable_tqdm=True,
+        tiny_hidden_size=32,
+        tiny_num_layers=1,
+        tiny_num_heads=2,
+        tiny_intermediate_size=64,
+        tiny_vocab_size=400,
     )
     trainer.train(dataset)
     assert (tmp_path / "slm" / "model.safetensors").is_file()
@@ -348,8 +381,8 @@ def test_resume_from_checkpoint_continues_the_run(
     state = json.loads(state_file.read_text())
     state["log_history"].insert(0, {"step": 0, "resume_marker": 1.0})
     state_file.write_text(json.dumps(state))
-    proc = run([sys.executable, str(TRAIN), *TINY_RUN, "--max_steps", "6", "--output_dir", str(output),
-                "--resume_from_checkpoint", str(output / "checkpoint-4")], run_env(workdir))
+    resume = ["--output_dir", str(output), "--resume_from_checkpoint", str(output / "checkpoint-4")]
+    proc = run([sys.executable, str(TRAIN), *TINY_RUN, "--max_steps", "6", *resume], run_env(workdir))
     assert proc.returncode == 0, explain(proc)
     resumed = json.loads((output / "checkpoint-6" / "trainer_state.json").read_text())
     assert resumed["global_step"] == 6 and resumed["max_steps"] == 6
@@ -361,9 +394,10 @@ def test_resume_from_checkpoint_continues_the_run(
 def test_two_process_cpu_launch_through_accelerate(workdir: Path, tmp_path: Path) -> None:
     """``accelerate launch --config_file recipes/accelerate/cpu-ddp.yaml``: two ranks, DDP over gloo."""
     output = tmp_path / "ddp"
-    proc = run([sys.executable, "-m", "accelerate.commands.accelerate_cli", "launch",
-                "--config_file", "recipes/accelerate/cpu-ddp.yaml", str(TRAIN), *TINY_RUN,
-                "--max_steps", "2", "--output_dir", str(output)], run_env(workdir))
+    launch = [sys.executable, "-m", "accelerate.commands.accelerate_cli", "launch"]
+    config = ["--config_file", "recipes/accelerate/cpu-ddp.yaml"]
+    training = [str(TRAIN), *TINY_RUN, "--max_steps", "2", "--output_dir", str(output)]
+    proc = run([*launch, *config, *training], run_env(workdir))
     assert proc.returncode == 0, explain(proc)
     assert (output / "model.safetensors").is_file() and (output / "report.json").is_file()
     # each rank logs its backend line; and with 2 ranks the 40 examples at 16 per rank take 2 steps per epoch

@@ -23,7 +23,7 @@ def cpu_safe_argv(argv: Sequence[str]) -> list[str]:
     args = list(argv)
     if cuda_available() or os.environ.get("ODIN_KEEP_BF16") == "1":
         return args
-    for flag, value in (("--bf16", "false"), ("--gradient_checkpointing", "false")):
+    for flag, value in (("--bf16", "false"), ("--gradient_checkpointing", "false"), ("--use_cpu", "true")):
         if flag not in args:
             args += [flag, value]
     return args
@@ -60,6 +60,8 @@ class SLMTrainer:
 
         extra = {"dataset_path": str(dataset_path), "eval_strategy": "no"} if dataset_path else {}
         data_args, training_args, model_args = self._parse(extra)
+        if dataset_path:
+            data_args.evaluate_splits = None  # a documents file has no test split to score
         results = run_training(data_args, training_args, model_args)
         self.output_dir = Path(training_args.output_dir)
         self._model = None
