@@ -137,7 +137,7 @@ def test_cli_overrides_take_precedence_over_the_yaml(no_gpu: None, tmp_path: Pat
     # from the YAML, untouched
     assert data.evaluate_splits == ["test", "test_unseen"] and data.pseudo_name_rate == 0.5
     assert (model.model_name_or_path, model.backend, model.tiny_num_layers) == ("tiny", "transformers", 4)
-    assert training.per_device_train_batch_size == 16 and training.save_steps == 150
+    assert training.per_device_train_batch_size == 16 and training.save_steps == 225
     assert training.completion_only_loss is True
 
 
