@@ -7,7 +7,6 @@ seconds. No assertion names a fixture concept: the same tests hold on the packag
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ from odin_medical_ner_re.builder import (
 from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.tokenize import spans_from_bio, tokenize
 
-FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 #: Small sizes; shard_size=50 cuts train into 4 shards so num_proc=2 really splits the work.
 SMALL: dict[str, int] = {
     "num_train": 200,
@@ -40,15 +38,6 @@ REGISTERED_SIZES = {
     "10k": (10_000, 1_000, 1_000, 1_000),
     "complex": (10_000, 1_000, 1_000, 1_000),
 }
-
-
-@pytest.fixture(scope="module")
-def knowledge_dir() -> Any:
-    """Point the generator at the fixture knowledge base unless one was chosen explicitly."""
-    with pytest.MonkeyPatch.context() as patch:
-        if not os.environ.get("ODIN_KNOWLEDGE_DIR"):
-            patch.setenv("ODIN_KNOWLEDGE_DIR", str(FIXTURE_KB))
-        yield os.environ["ODIN_KNOWLEDGE_DIR"]
 
 
 @pytest.fixture(scope="module")

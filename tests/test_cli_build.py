@@ -3,30 +3,13 @@ Hub layout, and user mistakes give one ``error:`` line and exit code 2."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from odin_medical_ner_re.cli import main
 
-FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 SIZES = ["--num-train", "60", "--num-validation", "10", "--num-test", "10", "--num-test-unseen", "10"]
-
-
-@pytest.fixture(scope="module")
-def knowledge_dir() -> Any:
-    """Point the generator at the fixture knowledge base unless one was chosen explicitly."""
-    with pytest.MonkeyPatch.context() as patch:
-        if not os.environ.get("ODIN_KNOWLEDGE_DIR"):
-            patch.setenv("ODIN_KNOWLEDGE_DIR", str(FIXTURE_KB))
-        yield os.environ["ODIN_KNOWLEDGE_DIR"]
-
-
-@pytest.fixture(scope="module")
-def cache_dir(knowledge_dir: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp("cache"))
 
 
 def test_build_into_the_cache_prints_sizes_and_counts(

@@ -4,7 +4,6 @@ failed export must leave the target folder exactly as it was."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -19,23 +18,8 @@ from odin_medical_ner_re.cards import render_dataset_card, size_category
 from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.hub_layout import export_hub_layout, is_previous_export
 
-FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 SMALL: dict[str, int] = {"num_train": 150, "num_validation": 30, "num_test": 30, "num_test_unseen": 30}
 ROWS_PER_FILE = 60  # train is written as 3 parquet files
-
-
-@pytest.fixture(scope="module")
-def knowledge_dir() -> Any:
-    """Point the generator at the fixture knowledge base unless one was chosen explicitly."""
-    with pytest.MonkeyPatch.context() as patch:
-        if not os.environ.get("ODIN_KNOWLEDGE_DIR"):
-            patch.setenv("ODIN_KNOWLEDGE_DIR", str(FIXTURE_KB))
-        yield os.environ["ODIN_KNOWLEDGE_DIR"]
-
-
-@pytest.fixture(scope="module")
-def cache_dir(knowledge_dir: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="module")

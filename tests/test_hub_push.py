@@ -29,7 +29,6 @@ from odin_medical_ner_re.scoring import flatten, score_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 PUSH_PATH = ROOT / "hub" / "push.py"
-FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 FAKE_TOKEN = "hf_FAKEtoken0123456789abcdefghijklmnop"
 SMALL_ARGS = ["--num-train", "20", "--num-validation", "5", "--num-test", "5", "--num-test-unseen", "5"]
 SMALL = {"num_train": 20, "num_validation": 5, "num_test": 5, "num_test_unseen": 5}
@@ -63,20 +62,6 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_TOKEN", raising=False)
     monkeypatch.setattr(push, "get_token", lambda: None)
     monkeypatch.setattr(push, "HfApi", RefusingApi)
-
-
-@pytest.fixture(scope="module")
-def knowledge_dir() -> Any:
-    """The small fixture knowledge base keeps the builds fast (unless one was chosen explicitly)."""
-    with pytest.MonkeyPatch.context() as patch:
-        if not os.environ.get("ODIN_KNOWLEDGE_DIR"):
-            patch.setenv("ODIN_KNOWLEDGE_DIR", str(FIXTURE_KB))
-        yield os.environ["ODIN_KNOWLEDGE_DIR"]
-
-
-@pytest.fixture(scope="module")
-def cache_dir(knowledge_dir: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="module")
