@@ -5,19 +5,28 @@ entity texts reproduces its training vocabulary (zero on unseen names); one that
 at numbered tokens lands in the right neighbourhood but rarely on the exact token; one
 that re-copies the note drifts into fluent invention. All three need an induction-style
 circuit that a small model does not form on a CPU budget. So the completion walks the
-note word by word, and after each word writes its tag::
+note word by word and writes each word's tag right after it::
 
-    Start<O> metformin<B-Drug><#1><.> for<O> type<B-Disease><#2><t:treats><#1><.> 2<I-Disease> ...
+    Metformin<B-Drug><.> was<O> started<O> for<O> type<B-Disease><t:treats><~1><.> 2<I-Disease> diabetes<I-Disease>
 
-``<B-Type>`` opens entity ``<#k>`` (numbered in order); its relations to *earlier*
-entities follow as ``<h:rel><#m>`` (this entity is the head) or ``<t:rel><#m>`` (this
-entity is the tail), closed by ``<.>``; ``<I-Type>`` continues it and ``<O>`` is outside.
-Every decision is local (the word just read plus what came before), a name never seen
-in training is tagged from its context, and offsets are exact because words are the
-source's own tokens (:mod:`~odin_medical_ner_re.tokenize`). Any causal LM can write it
-freely; the tiny default is decoded with the words forced (:mod:`.inference`), so only
-the tags are predicted. The parser never raises: it keeps what it can and counts what
-it could not use.
+``<B-Type>`` opens an entity; its relations to *earlier* entities follow as
+``<h:rel><~k>`` (this entity is the head) or ``<t:rel><~k>`` (it is the tail), where
+``<~k>`` is the k-th entity back (``<~1>`` the one just before: most related mentions
+are neighbours, so the choice is nearly always local; absolute entity numbers, which
+the model had to copy from far back, gave relation F1 0.14 where this gives 0.79 at
+the same budget), closed by ``<.>``; ``<I-Type>`` continues the open entity and ``<O>``
+is outside. Every decision is local, a name never seen in training is tagged from its
+context, and offsets are exact because words are the source's own tokens
+(:mod:`~odin_medical_ner_re.tokenize`).
+
+``lookahead`` > 0 writes word *i*'s tags after word *i + lookahead*, so that a causal
+model reads some right context before deciding. Measured on the tiny default it is
+worse (validation NER/RE 0.91/0.79 at 0, 0.92/0.74 at 1, 0.83/0.61 at 2): the model
+must then tie tags to a word it read earlier, which costs more than the context
+gains. It stays a knob for larger models. Any causal LM can write the format freely;
+the tiny default is decoded with the words forced (:mod:`.inference`), so only the
+tags are predicted. The parser never raises: it keeps what it can and counts what it
+could not use.
 """
 
 from __future__ import annotations
@@ -32,12 +41,16 @@ from .schema import ENTITY_TYPES, RELATION_TYPES, Document, Entity, Relation
 from .tokenize import tokenize
 
 INSTRUCTION = (
-    "Tag each word of the clinical note: <O>, or <B-Type> / <I-Type> for the {entity_types} entities. "
-    "After <B-Type> comes its number <#k>, then its relations ({relation_types}) to earlier entities as "
-    "<h:relation><#m> (it is the head) or <t:relation><#m> (it is the tail), then <.>."
+    "Tag each word of the clinical note{late}: <O>, or <B-Type> / <I-Type> for the "
+    "{entity_types} entities. After <B-Type> come its relations ({relation_types}) to earlier entities as "
+    "<h:relation><~k> (it is the head) or <t:relation><~k> (it is the tail), k counting entities back, then <.>."
 )
 OUTSIDE = "<O>"
 END = "<.>"
+#: Words between a word and its tags (see the module docstring); stored with each trained model.
+LOOKAHEAD = 0
+#: Farthest back a relation can point, in entities (relations farther apart are not expressible).
+MAX_POINTER = 32
 _TAG = r"<[^<>\s]+>"
 _CHUNK = re.compile(rf"^(.*?)((?:{_TAG})*)$", re.DOTALL)
 _TAGS = re.compile(_TAG)
@@ -51,8 +64,9 @@ def inside_tag(entity_type: str) -> str:
     return f"<I-{entity_type}>"
 
 
-def ordinal_tag(number: int) -> str:
-    return f"<#{number}>"
+def pointer_tag(entities_back: int) -> str:
+    """``<~k>``: the k-th entity before the one being tagged."""
+    return f"<~{entities_back}>"
 
 
 def relation_tag(relation_type: str, role: str) -> str:
@@ -61,13 +75,13 @@ def relation_tag(relation_type: str, role: str) -> str:
 
 
 def tag_vocabulary(
-    entity_types: Sequence[str] = ENTITY_TYPES, relation_types: Sequence[str] = RELATION_TYPES, max_entities: int = 128
+    entity_types: Sequence[str] = ENTITY_TYPES, relation_types: Sequence[str] = RELATION_TYPES
 ) -> list[str]:
     """Every tag string of the format (the tiny tokenizer makes each one token)."""
     tags = [OUTSIDE, END]
     tags += [t(e) for e in entity_types for t in (begin_tag, inside_tag)]
     tags += [relation_tag(r, role) for r in relation_types for role in ("h", "t")]
-    tags += [ordinal_tag(i) for i in range(1, max_entities + 1)]
+    tags += [pointer_tag(k) for k in range(1, MAX_POINTER + 1)]
     return tags
 
 
@@ -77,61 +91,84 @@ def build_prompt(
     relation_types: Sequence[str] = RELATION_TYPES,
     *,
     with_text: bool = True,
+    lookahead: int = LOOKAHEAD,
 ) -> str:
     """The instruction, and the note unless ``with_text`` is False (the forced-word decoder reads it word by word)."""
     instruction = INSTRUCTION.format(
-        entity_types=", ".join(entity_types), relation_types=", ".join(relation_types) or "no"
+        late=f", {lookahead} word(s) late" if lookahead else "",
+        entity_types=", ".join(entity_types),
+        relation_types=", ".join(relation_types) or "no",
     )
     note = f"\n\nNote:\n{text}" if with_text else ""
     return f"{instruction}{note}\n\nAnswer:\n"
 
 
-def word_tags(doc: Document) -> list[tuple[str, list[str], list[str]]]:
-    """Per source token: (word, predicted tags, tags after the first that are forced when decoding).
+def word_tags(doc: Document) -> list[tuple[str, list[str]]]:
+    """Per source token: the word and its tags (before any lookahead shift).
 
-    Returned as (word, tags) with the tag list split so callers can mask what a
-    forced decoder supplies itself (the entity number after ``<B-Type>``).
+    Entities that do not start and end on token boundaries, or that overlap an earlier
+    one, are not expressible and are left out, as are relations to them or farther
+    apart than :data:`MAX_POINTER` entities.
     """
     tokens = tokenize(doc.text)
     starts = {start: i for i, (_, start, _) in enumerate(tokens)}
     ends = {end: i for i, (_, _, end) in enumerate(tokens)}
-    begins: dict[int, tuple[Entity, int]] = {}
+    begins: dict[int, Entity] = {}
     inside: dict[int, str] = {}
     ordinal: dict[str, int] = {}
     covered = -1
     for entity in sorted(doc.entities, key=lambda e: (e.start, -e.end)):
         first, last = starts.get(entity.start), ends.get(entity.end)
         if first is None or last is None or first <= covered:
-            continue  # not on token boundaries, or nested/overlapping: not expressible
-        ordinal[entity.id] = len(ordinal) + 1
-        begins[first] = (entity, ordinal[entity.id])
+            continue
+        ordinal[entity.id] = len(ordinal)
+        begins[first] = entity
         for index in range(first + 1, last + 1):
             inside[index] = entity.type
         covered = last
-    relations_at: dict[str, list[tuple[int, str, str]]] = {}
+    relations_at: dict[str, set[tuple[int, str, str]]] = {}
     for relation in doc.relations:
         if relation.head not in ordinal or relation.tail not in ordinal or relation.head == relation.tail:
             continue
         head, tail = ordinal[relation.head], ordinal[relation.tail]
-        later, earlier, role = (relation.head, tail, "h") if head > tail else (relation.tail, head, "t")
-        relations_at.setdefault(later, []).append((earlier, relation.type, role))
-    rows = []
+        later, back, role = (relation.head, head - tail, "h") if head > tail else (relation.tail, tail - head, "t")
+        if back <= MAX_POINTER:
+            relations_at.setdefault(later, set()).add((back, relation.type, role))
+    rows: list[tuple[str, list[str]]] = []
     for index, (word, _, _) in enumerate(tokens):
         if index in begins:
-            entity, number = begins[index]
-            tags = [begin_tag(entity.type), ordinal_tag(number)]
-            for earlier, relation_type, role in sorted(set(relations_at.get(entity.id, []))):
-                tags += [relation_tag(relation_type, role), ordinal_tag(earlier)]
-            rows.append((word, tags, [ordinal_tag(number)]))
+            entity = begins[index]
+            tags = [begin_tag(entity.type)]
+            for back, relation_type, role in sorted(relations_at.get(entity.id, ())):
+                tags += [relation_tag(relation_type, role), pointer_tag(back)]
+            rows.append((word, [*tags, END]))
         elif index in inside:
-            rows.append((word, [inside_tag(inside[index])], []))
+            rows.append((word, [inside_tag(inside[index])]))
         else:
-            rows.append((word, [OUTSIDE], []))
-    return [(w, t + ([END] if t[0].startswith("<B-") else []), f) for w, t, f in rows]
+            rows.append((word, [OUTSIDE]))
+    return rows
 
 
-def build_completion(doc: Document) -> str:
-    return " ".join(word + "".join(tags) for word, tags, _ in word_tags(doc)) + "\n"
+def shifted_chunks(
+    words: Sequence[str], tag_groups: Sequence[list[str]], lookahead: int = LOOKAHEAD
+) -> list[tuple[str, list[str]]]:
+    """(word, tags) chunks as written: chunk j holds word j and the tags of word j - ``lookahead``.
+
+    The first ``lookahead`` chunks carry no tags and the last ``lookahead`` no word.
+    """
+    count = max(len(words), len(tag_groups))
+    if count == 0:
+        return []
+    return [
+        (words[j] if j < len(words) else "", list(tag_groups[j - lookahead]) if 0 <= j - lookahead < len(tag_groups) else [])
+        for j in range(count + lookahead)
+    ]
+
+
+def build_completion(doc: Document, lookahead: int = LOOKAHEAD) -> str:
+    rows = word_tags(doc)
+    chunks = shifted_chunks([w for w, _ in rows], [t for _, t in rows], lookahead)
+    return " ".join(word + "".join(tags) for word, tags in chunks) + "\n"
 
 
 def to_prompt_completion(
@@ -140,19 +177,22 @@ def to_prompt_completion(
     relation_types: Sequence[str] = RELATION_TYPES,
     *,
     with_text: bool = True,
+    lookahead: int = LOOKAHEAD,
 ) -> dict[str, str]:
     """Standard (non-conversational) prompt/completion pair, as TRL's SFTTrainer takes it."""
-    prompt = build_prompt(doc.text, entity_types, relation_types, with_text=with_text)
-    return {"prompt": prompt, "completion": build_completion(doc)}
+    prompt = build_prompt(doc.text, entity_types, relation_types, with_text=with_text, lookahead=lookahead)
+    return {"prompt": prompt, "completion": build_completion(doc, lookahead)}
 
 
 def to_messages(
     doc: Document,
     entity_types: Sequence[str] = ENTITY_TYPES,
     relation_types: Sequence[str] = RELATION_TYPES,
+    *,
+    lookahead: int = LOOKAHEAD,
 ) -> dict[str, list[dict[str, str]]]:
     """Conversational prompt/completion, for models with a chat template."""
-    pair = to_prompt_completion(doc, entity_types, relation_types)
+    pair = to_prompt_completion(doc, entity_types, relation_types, lookahead=lookahead)
     return {
         "prompt": [{"role": "user", "content": pair["prompt"]}],
         "completion": [{"role": "assistant", "content": pair["completion"]}],
@@ -210,22 +250,31 @@ def parse_completion(
     source_text: str,
     entity_types: Sequence[str] | None = ENTITY_TYPES,
     relation_types: Sequence[str] | None = RELATION_TYPES,
+    *,
+    lookahead: int = LOOKAHEAD,
 ) -> ParseResult:
     """Entities with exact offsets into ``source_text`` and relations from an answer; never raises.
 
-    Words are mapped to the source's tokens (exactly when copied, else by sequence
-    alignment); tags that fit no rule count as unparsed, labels outside the given sets
-    as unknown, entities on words missing from the source as unaligned, and relations
-    to numbers that name no entity as dangling. ``None`` label sets accept any label.
+    The tags of chunk ``j`` belong to the word of chunk ``j - lookahead``. Words are
+    mapped to the source's tokens (exactly when copied, else by sequence alignment);
+    tags that fit no rule count as unparsed, labels outside the given sets as unknown,
+    entities on words missing from the source as unaligned, and relations pointing
+    before the first entity (or at one that was dropped) as dangling. ``None`` label
+    sets accept any label.
     """
     result = ParseResult()
     tokens = tokenize(source_text)
     chunks = _chunks(completion)
-    mapping, result.copy_exact = _word_map([w for w, _ in chunks], [t for t, _, _ in tokens])
-    spans: list[list[Any]] = []  # [label, first token, last token, number, relations]
+    words = [w for w, _ in chunks]
+    while words and not words[-1]:
+        words.pop()  # the trailing chunks of a shifted completion carry tags only
+    mapping, result.copy_exact = _word_map(words, [t for t, _, _ in tokens])
+    lookahead = max(lookahead, 0)
+    begins: list[list[Any] | None] = []  # every <B-> in order: its span, or None when dropped
     open_span: list[Any] | None = None
-    for index, (_, tags) in enumerate(chunks):
-        source_index = mapping.get(index)
+    for index in range(max(len(chunks) - lookahead, 0)):
+        tags = chunks[index + lookahead][1]
+        source_index = mapping.get(index) if index < len(words) else None
         position = 0
         head = tags[0] if tags else None
         if head is None or head == OUTSIDE:
@@ -242,59 +291,61 @@ def parse_completion(
         elif head.startswith("<B-"):
             label = head[3:-1]
             position = 1
-            number = len(spans) + 1
-            if position < len(tags) and tags[position].startswith("<#"):
-                number = _number(tags[position], number)
-                position += 1
+            open_span = None
             if entity_types is not None and label not in entity_types:
                 result.unknown_labels += 1
-                open_span = None
             elif source_index is None:
                 result.unaligned_mentions += 1
-                open_span = None
             else:
-                open_span = [label, source_index, source_index, number, []]
-                spans.append(open_span)
+                open_span = [label, source_index, source_index, len(begins), []]
+            begins.append(open_span)
         position = _read_relations(tags, position, open_span, relation_types, result)
         result.unparsed_tags += sum(1 for tag in tags[position:] if tag != END)
-    _emit(spans, tokens, source_text, result)
+    _emit(begins, tokens, source_text, result)
     return result
 
 
-def _number(tag: str, default: int) -> int:
+def _pointer(tag: str) -> int | None:
     digits = tag[2:-1]
-    return int(digits) if digits.isdigit() else default
+    return int(digits) if tag.startswith("<~") and digits.isdigit() and int(digits) > 0 else None
 
 
 def _read_relations(
     tags: list[str], position: int, span: list[Any] | None, relation_types: Sequence[str] | None, result: ParseResult
 ) -> int:
-    """Consume ``<h:rel><#m>`` / ``<t:rel><#m>`` pairs after a begin tag; return where reading stopped."""
+    """Consume ``<h:rel><~k>`` / ``<t:rel><~k>`` pairs after a begin tag; return where reading stopped."""
     while position < len(tags) and tags[position][1:3] in ("h:", "t:"):
         role, label = tags[position][1], tags[position][3:-1]
         target = tags[position + 1] if position + 1 < len(tags) else ""
-        position += 2 if target.startswith("<#") else 1
-        if not target.startswith("<#") or span is None:
+        back = _pointer(target)
+        position += 2 if target.startswith("<~") else 1
+        if back is None or span is None:
             result.unparsed_tags += 1
         elif relation_types is not None and label not in relation_types:
             result.unknown_labels += 1
         else:
-            span[4].append((label, role, _number(target, -1)))
+            span[4].append((label, role, back))
     return position
 
 
-def _emit(spans: list[list[Any]], tokens: list[tuple[str, int, int]], text: str, result: ParseResult) -> None:
-    by_number: dict[int, Entity] = {}
-    for label, first, last, number, _ in spans:
+def _emit(begins: list[list[Any] | None], tokens: list[tuple[str, int, int]], text: str, result: ParseResult) -> None:
+    entity_at: dict[int, Entity] = {}
+    for span in begins:
+        if span is None:
+            continue
+        label, first, last, number, _ = span
         start, end = tokens[first][1], tokens[last][2]
         entity = Entity(f"T{len(result.entities) + 1}", text[start:end], label, start, end)
         result.entities.append(entity)
-        by_number.setdefault(number, entity)
+        entity_at[number] = entity
     seen: set[tuple[str, str, str]] = set()
-    for (_, _, _, _, relations), entity in zip(spans, result.entities, strict=True):
-        for label, role, other_number in relations:
-            other = by_number.get(other_number)
-            if other is None or other is entity:
+    for span in begins:
+        if span is None:
+            continue
+        entity = entity_at[span[3]]
+        for label, role, back in span[4]:
+            other = entity_at.get(span[3] - back) if back <= span[3] else None
+            if other is None:
                 result.dangling_relations += 1
                 continue
             head, tail = (entity, other) if role == "h" else (other, entity)

@@ -14,17 +14,20 @@ from typing import Any
 from .errors import UserInputError
 from .formats import (
     END,
+    LOOKAHEAD,
+    MAX_POINTER,
     OUTSIDE,
     ParseResult,
     begin_tag,
     build_prompt,
     inside_tag,
-    ordinal_tag,
     parse_completion,
+    pointer_tag,
     relation_tag,
+    shifted_chunks,
     tag_vocabulary,
 )
-from .schema import ENTITY_TYPES, RELATION_TYPES, Document
+from .schema import ENTITY_TYPES, RELATION_TYPES, VALID_RELATION_ARGUMENTS, Document
 from .tokenize import tokenize
 
 
@@ -100,39 +103,82 @@ def tag_token_ids(tokenizer: Any, entity_types: Sequence[str], relation_types: S
     return ids
 
 
+def partner_types(
+    relation: str, role: str, entity_type: str, table: Sequence[tuple[str, str, str]] = VALID_RELATION_ARGUMENTS
+) -> set[str] | None:
+    """Types the other argument may have, or None (anything) for a relation the table does not know.
+
+    ``role`` is the tagged entity's: ``h`` (it is the head, the partner is a tail) or ``t``.
+    """
+    rows = [row for row in table if row[0] == relation]
+    if not rows:
+        return None
+    return {tail if role == "h" else head for _, head, tail in rows if (head if role == "h" else tail) == entity_type}
+
+
 class _TagDecoder:
     """The grammar of the tag format for one document: words are forced, tags are chosen.
 
     ``next_input`` returns a forced token, or None when the model must choose; then
     ``allowed`` lists the ids it may choose among and ``accept`` records the choice.
+    Chunk ``j`` is word ``j``'s tokens then the tags of word ``j - lookahead``; a
+    relation may only be opened where an earlier entity of a type it accepts exists
+    (per :data:`VALID_RELATION_ARGUMENTS`), and may only point at such an entity.
     """
 
     def __init__(self, words: list[list[int]], ids: dict[str, int], entity_types: Sequence[str],
-                 relation_types: Sequence[str], max_relations: int = 8) -> None:
-        self.words, self.ids = words, ids
-        self.word, self.piece, self.entities, self.relations_here = 0, 0, 0, 0
-        self.state = "word" if words else "done"
+                 relation_types: Sequence[str], lookahead: int = LOOKAHEAD, max_relations: int = 8) -> None:
+        self.words, self.ids, self.lookahead, self.max_relations = words, ids, lookahead, max_relations
+        self.chunk, self.piece, self.relations_here = 0, 0, 0
+        self.total = len(words) + lookahead if words else 0
         self.open_type: str | None = None
-        self.max_relations = max_relations
-        self.chosen: list[str] = []
+        self.relation: tuple[str, str] | None = None
+        self.types: list[str] = []  # entity types in the order opened
+        self.groups: list[list[str]] = []  # chosen tags, one list per word
         self.by_id = {v: k for k, v in ids.items()}
         self.begin = [ids[begin_tag(t)] for t in entity_types]
         self.inside = {t: ids[inside_tag(t)] for t in entity_types}
-        self.relation = [ids[relation_tag(r, role)] for r in relation_types for role in ("h", "t")]
-        self.ordinals = [ids[ordinal_tag(i)] for i in range(1, len(ids) + 1) if ordinal_tag(i) in ids]
+        self.relations = [(r, role, ids[relation_tag(r, role)]) for r in relation_types for role in ("h", "t")]
+        self.state = "done"
+        self._enter_chunk()
+
+    def _enter_chunk(self) -> None:
+        while self.chunk < self.total:
+            if self.chunk < len(self.words):
+                self.state, self.piece = "word", 0
+                return
+            if self.chunk >= self.lookahead:
+                self._start_tags()
+                return
+            self.chunk += 1
+        self.state = "done"
+
+    def _start_tags(self) -> None:
+        self.state = "tag"
+        self.groups.append([])
+
+    def _next_chunk(self) -> None:
+        self.chunk += 1
+        self._enter_chunk()
 
     def next_input(self) -> int | None:
-        if self.state == "word":
-            token = self.words[self.word][self.piece]
-            self.piece += 1
-            if self.piece == len(self.words[self.word]):
-                self.state, self.piece = "tag", 0
-            return token
-        if self.state == "number":
-            self.entities += 1
-            self.state, self.relations_here = "relations", 0
-            return self.ordinals[min(self.entities, len(self.ordinals)) - 1]
-        return None
+        if self.state != "word":
+            return None
+        token = self.words[self.chunk][self.piece]
+        self.piece += 1
+        if self.piece == len(self.words[self.chunk]):
+            if self.chunk >= self.lookahead:
+                self._start_tags()
+            else:
+                self._next_chunk()
+        return token
+
+    def _targets(self, relation: str, role: str) -> list[int]:
+        """Entities back (1 = previous) that ``relation`` in ``role`` may point at from the open entity."""
+        current = self.types[-1]
+        partners = partner_types(relation, role, current)
+        earlier = self.types[-1 - MAX_POINTER : -1][::-1]
+        return [k for k, kind in enumerate(earlier, start=1) if partners is None or kind in partners]
 
     def allowed(self) -> list[int]:
         if self.state == "tag":
@@ -141,32 +187,33 @@ class _TagDecoder:
                 options.append(self.inside[self.open_type])
             return options
         if self.state == "relations":
-            if self.entities <= 1 or self.relations_here >= self.max_relations:
-                return [self.ids[END]]
-            return [self.ids[END], *self.relation]
-        return self.ordinals[: max(self.entities - 1, 1)]  # "target": an earlier entity
+            options = [self.ids[END]]
+            if self.relations_here < self.max_relations:
+                options += [token for r, role, token in self.relations if self._targets(r, role)]
+            return options
+        relation, role = self.relation or ("", "")
+        return [self.ids[pointer_tag(k)] for k in self._targets(relation, role)]
 
     def accept(self, token: int) -> None:
         tag = self.by_id[token]
-        self.chosen.append(tag)
+        self.groups[-1].append(tag)
         if self.state == "tag":
             if tag.startswith("<B-"):
-                self.open_type, self.state = tag[3:-1], "number"
+                self.open_type = tag[3:-1]
+                self.types.append(self.open_type)
+                self.state, self.relations_here = "relations", 0
                 return
             self.open_type = self.open_type if tag.startswith("<I-") else None
-            self._next_word()
+            self._next_chunk()
         elif self.state == "relations":
             if tag == END:
-                self._next_word()
+                self._next_chunk()
             else:
+                self.relation = (tag[3:-1], tag[1])
                 self.state = "target"
         else:
             self.relations_here += 1
             self.state = "relations"
-
-    def _next_word(self) -> None:
-        self.word += 1
-        self.state = "word" if self.word < len(self.words) else "done"
 
 
 def decode_tags(
@@ -179,6 +226,7 @@ def decode_tags(
     *,
     batch_size: int = 16,
     with_text: bool = False,
+    lookahead: int = LOOKAHEAD,
     show_progress: bool = False,
 ) -> list[str]:
     """Completions written with the words forced and only the tags chosen (greedy, grammar-constrained).
@@ -200,7 +248,7 @@ def decode_tags(
         for begin in batches:
             chunk = [documents[i] for i in order[begin : begin + batch_size]]
             for i, text in zip(order[begin : begin + batch_size], _decode_batch(
-                model, tokenizer, chunk, ids, entity_types, relation_types, with_text
+                model, tokenizer, chunk, ids, entity_types, relation_types, with_text, lookahead
             ), strict=True):
                 outputs[i] = text
     finally:
@@ -209,18 +257,24 @@ def decode_tags(
     return outputs
 
 
+def _cache_field(output: Any) -> str:
+    """``cache`` in recent transformers' outputs (and forward keyword), ``past_key_values`` before."""
+    return "cache" if "cache" in getattr(output, "__dataclass_fields__", {}) else "past_key_values"
+
+
 def _decode_batch(model: Any, tokenizer: Any, docs: Sequence[Document], ids: dict[str, int],
-                  entity_types: Sequence[str], relation_types: Sequence[str], with_text: bool) -> list[str]:
+                  entity_types: Sequence[str], relation_types: Sequence[str], with_text: bool,
+                  lookahead: int) -> list[str]:
     import torch
 
     device = model.device
-    prompts = [tokenizer(build_prompt(d.text, entity_types, relation_types, with_text=with_text),
+    prompts = [tokenizer(build_prompt(d.text, entity_types, relation_types, with_text=with_text, lookahead=lookahead),
                          add_special_tokens=False)["input_ids"] for d in docs]
     decoders = []
     for doc in docs:
         words = [token for token, _, _ in tokenize(doc.text)]
         pieces = [tokenizer((" " if i else "") + w, add_special_tokens=False)["input_ids"] for i, w in enumerate(words)]
-        decoders.append(_TagDecoder(pieces, ids, entity_types, relation_types))
+        decoders.append(_TagDecoder(pieces, ids, entity_types, relation_types, lookahead))
     pad = tokenizer.pad_token_id
     width = max(len(p) for p in prompts)
     input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=device)
@@ -228,45 +282,30 @@ def _decode_batch(model: Any, tokenizer: Any, docs: Sequence[Document], ids: dic
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     with torch.inference_mode():
         out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=True)
-        cache, logits = out.past_key_values, out.logits[:, -1]
+        cache_field = _cache_field(out)
         while any(d.state != "done" for d in decoders):
+            logits = out.logits[:, -1]
             step = []
             for row, decoder in enumerate(decoders):
                 token = decoder.next_input() if decoder.state != "done" else pad
                 if token is None:
                     allowed = decoder.allowed()
-                    scores = logits[row, allowed]
-                    token = allowed[int(scores.argmax())]
+                    token = allowed[int(logits[row, allowed].argmax())]
                     decoder.accept(token)
                 step.append(token)
             step_ids = torch.tensor(step, device=device)[:, None]
             mask = torch.cat([mask, torch.ones_like(step_ids)], dim=1)
             positions = positions[:, -1:] + 1
             out = model(input_ids=step_ids, attention_mask=mask, position_ids=positions,
-                        past_key_values=cache, use_cache=True)
-            cache, logits = out.past_key_values, out.logits[:, -1]
+                        use_cache=True, **{cache_field: getattr(out, cache_field)})
     return [_render(doc, d) for doc, d in zip(docs, decoders, strict=True)]
 
 
 def _render(doc: Document, decoder: _TagDecoder) -> str:
-    """The completion string a decoder produced (forced numbers re-inserted)."""
+    """The completion string a decoder produced."""
     words = [token for token, _, _ in tokenize(doc.text)]
-    chunks: list[str] = []
-    tags = iter(decoder.chosen)
-    number = 0
-    for word in words:
-        tag = next(tags, OUTSIDE)
-        piece = word + tag
-        if tag.startswith("<B-"):
-            number += 1
-            piece += ordinal_tag(number)
-            follow = next(tags, END)
-            while follow != END:
-                piece += follow + next(tags, "")
-                follow = next(tags, END)
-            piece += END
-        chunks.append(piece)
-    return " ".join(chunks) + "\n"
+    chunks = shifted_chunks(words, decoder.groups, decoder.lookahead)
+    return " ".join(word + "".join(tags) for word, tags in chunks) + "\n"
 
 
 def predict(
@@ -279,27 +318,43 @@ def predict(
     batch_size: int = 16,
     max_new_tokens: int = 1024,
     show_progress: bool = False,
+    lookahead: int | None = None,
 ) -> tuple[list[Document], list[ParseResult]]:
     """Predicted documents (same ids and texts, predicted annotations) and their parse details.
 
     A tokenizer with one token per tag (the tiny default) is decoded with the words
-    forced; any other model generates the whole answer freely.
+    forced; any other model generates the whole answer freely. ``lookahead`` defaults
+    to the one the model was trained with (:func:`model_lookahead`).
     """
+    lookahead = model_lookahead(model) if lookahead is None else lookahead
     ids = tag_token_ids(tokenizer, entity_types, relation_types)
     if ids is not None:
         completions = decode_tags(
             model, tokenizer, documents, ids, entity_types, relation_types, batch_size=batch_size,
-            show_progress=show_progress,
+            lookahead=lookahead, show_progress=show_progress,
         )
     else:
-        prompts = [build_prompt(doc.text, entity_types, relation_types) for doc in documents]
+        prompts = [build_prompt(doc.text, entity_types, relation_types, lookahead=lookahead) for doc in documents]
         completions = generate_completions(
             model, tokenizer, prompts, batch_size=batch_size, max_new_tokens=max_new_tokens,
             show_progress=show_progress,
         )
-    parsed = [parse_completion(c, doc.text, entity_types, relation_types) for c, doc in zip(completions, documents, strict=True)]
+    parsed = [
+        parse_completion(c, doc.text, entity_types, relation_types, lookahead=lookahead)
+        for c, doc in zip(completions, documents, strict=True)
+    ]
     predictions = [p.to_document(doc.id, doc.text) for p, doc in zip(parsed, documents, strict=True)]
     return predictions, parsed
+
+
+#: Name of the model-config attribute that records the tag lookahead a model was trained with.
+LOOKAHEAD_ATTRIBUTE = "odin_tag_lookahead"
+
+
+def model_lookahead(model: Any) -> int:
+    """The lookahead saved in the model's config at training time, else the format's default."""
+    value = getattr(getattr(model, "config", None), LOOKAHEAD_ATTRIBUTE, None)
+    return int(value) if isinstance(value, int) else LOOKAHEAD
 
 
 def load_model(model_dir: str | Path, device: str | None = None) -> tuple[Any, Any]:

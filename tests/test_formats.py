@@ -22,6 +22,7 @@ from odin_medical_ner_re.benchmarks import label_names as corpus_label_names
 from odin_medical_ner_re.builder import features as odin_features
 from odin_medical_ner_re.formats import (
     END,
+    MAX_POINTER,
     OUTSIDE,
     ParseResult,
     annotations,
@@ -71,8 +72,10 @@ def round_trip(
     doc: Document,
     entity_types: Sequence[str] | None = ENTITY_TYPES,
     relation_types: Sequence[str] | None = RELATION_TYPES,
+    lookahead: int = 0,
 ) -> tuple[Document, ParseResult]:
-    parsed = parse_completion(build_completion(doc), doc.text, entity_types, relation_types)
+    completion = build_completion(doc, lookahead)
+    parsed = parse_completion(completion, doc.text, entity_types, relation_types, lookahead=lookahead)
     return parsed.to_document(doc.id, doc.text), parsed
 
 
@@ -140,6 +143,51 @@ def test_completion_walks_every_source_token_once(simple_docs: list[Document]) -
         assert len(word_tags(doc)) == len(words)
 
 
+@pytest.mark.parametrize("lookahead", [1, 2, 3])
+def test_lookahead_shifts_tags_and_still_round_trips(lookahead: int, simple_docs: list[Document]) -> None:
+    """Word j carries the tags of word j - lookahead: first chunks untagged, last ones wordless, nothing lost."""
+    for doc in simple_docs[:200]:
+        chunks = build_completion(doc, lookahead).split()
+        words = [re.sub(r"(<[^<>\s]+>)+$", "", chunk) for chunk in chunks]
+        tokens = [token for token, _, _ in tokenize(doc.text)]
+        assert words == tokens + [""] * lookahead
+        assert all(not re.search(r"<[^<>\s]+>$", chunk) for chunk in chunks[:lookahead])
+        unshifted = build_completion(doc, 0).split()
+        assert [chunk[len(word):] for chunk, word in zip(chunks[lookahead:], words[lookahead:], strict=True)] == [
+            chunk[len(token):] for chunk, token in zip(unshifted, tokens, strict=True)
+        ]
+        predicted, parsed = round_trip(doc, lookahead=lookahead)
+        assert annotations(predicted) == annotations(doc) and not any(parsed.counts().values()), doc.id
+
+
+def test_a_completion_read_with_the_wrong_lookahead_loses_entities() -> None:
+    """The lookahead is part of the format, not guessed: a shifted answer read unshifted is misplaced."""
+    doc = make_doc("Metformin for diabetes .", [("Metformin", "Drug"), ("diabetes", "Disease")])
+    shifted = build_completion(doc, 1)
+    assert shifted == "Metformin for<B-Drug><.> diabetes<O> .<B-Disease><.> <O>\n"
+    assert annotations(parse_completion(shifted, doc.text, lookahead=1).to_document(doc.id, doc.text)) == annotations(doc)
+    wrong = parse_completion(shifted, doc.text, lookahead=0)
+    assert {e.text for e in wrong.entities} != {"Metformin", "diabetes"}
+
+
+def test_pointers_count_entities_back_up_to_max_pointer() -> None:
+    count = MAX_POINTER + 2
+    words = [f"w{i}" for i in range(count)]
+    # the last entity (a Disease) is the tail of the first (a Drug too far back to express)
+    # and of the second (exactly MAX_POINTER back)
+    spans = [(w, "Drug" if i < 2 else "Disease") for i, w in enumerate(words)]
+    doc = make_doc(" ".join(words), spans, [("treats", 0, count - 1), ("treats", 1, count - 1), ("treats", 2, 3)])
+    completion = build_completion(doc)
+    assert f"w{count - 1}<B-Disease><t:treats><~{MAX_POINTER}><.>" in completion
+    assert "w3<B-Disease><t:treats><~1><.>" in completion
+    predicted, parsed = round_trip(doc)
+    assert not any(parsed.counts().values())
+    _, gold_relations = annotations(doc)
+    _, kept = annotations(predicted)
+    assert kept == gold_relations - {("treats", 0, 2, len(" ".join(words)) - 3, len(" ".join(words)))}
+    assert len(kept) == 2
+
+
 # --------------------------------------------------------------------------- relation direction
 
 
@@ -149,7 +197,7 @@ def test_relation_to_an_earlier_head_is_written_at_the_tail() -> None:
     )
     assert (
         build_completion(doc)
-        == "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><#1><.> .<O>\n"
+        == "Metformin<B-Drug><.> for<O> diabetes<B-Disease><t:treats><~1><.> .<O>\n"
     )
     predicted, _ = round_trip(doc)
     (relation,) = predicted.relations
@@ -168,7 +216,7 @@ def test_relation_to_an_earlier_tail_is_written_at_the_head() -> None:
         [("causes", 1, 0)],
     )
     assert "esophagitis<I-Disease>" in build_completion(doc)
-    assert "eosinophilic<B-Disease><#2><h:causes><#1><.>" in build_completion(doc)
+    assert "eosinophilic<B-Disease><h:causes><~1><.>" in build_completion(doc)
     predicted, _ = round_trip(doc)
     (relation,) = predicted.relations
     by_id = predicted.entity_by_id()
@@ -179,8 +227,8 @@ def test_relation_to_an_earlier_tail_is_written_at_the_head() -> None:
 def test_parser_reads_roles_as_written() -> None:
     """``<h:...>`` makes the entity being tagged the head, ``<t:...>`` the tail, whatever the types."""
     text = "aspirin and fever"
-    head_first = parse_completion("aspirin<B-Drug><#1><.> and<O> fever<B-Symptom><#2><h:causes><#1><.>", text)
-    tail_first = parse_completion("aspirin<B-Drug><#1><.> and<O> fever<B-Symptom><#2><t:causes><#1><.>", text)
+    head_first = parse_completion("aspirin<B-Drug><.> and<O> fever<B-Symptom><h:causes><~1><.>", text)
+    tail_first = parse_completion("aspirin<B-Drug><.> and<O> fever<B-Symptom><t:causes><~1><.>", text)
     names = {e.id: e.text for e in head_first.entities}
     assert [(names[r.head], names[r.tail]) for r in head_first.relations] == [("fever", "aspirin")]
     names = {e.id: e.text for e in tail_first.entities}
@@ -212,7 +260,7 @@ def test_tag_vocabulary_is_distinct_single_tags() -> None:
     tags = tag_vocabulary()
     assert len(tags) == len(set(tags))
     assert all(re.fullmatch(r"<[^<>\s]+>", tag) for tag in tags)
-    assert {OUTSIDE, END, "<B-Lab_Test>", "<I-Drug>", "<h:prevents>", "<t:treats>", "<#1>", "<#128>"} <= set(
+    assert {OUTSIDE, END, "<B-Lab_Test>", "<I-Drug>", "<h:prevents>", "<t:treats>", "<~1>", f"<~{MAX_POINTER}>"} <= set(
         tags
     )
 
@@ -252,7 +300,7 @@ def test_native_label_sets_come_from_features_and_round_trip(corpus: str) -> Non
 
 
 def test_none_label_sets_accept_any_label() -> None:
-    parsed = parse_completion("x<B-Gene><#1><.> y<B-Variant><#2><h:affects><#1><.>", "x y", None, None)
+    parsed = parse_completion("x<B-Gene><.> y<B-Variant><h:affects><~1><.>", "x y", None, None)
     assert [(e.text, e.type) for e in parsed.entities] == [("x", "Gene"), ("y", "Variant")]
     assert [r.type for r in parsed.relations] == ["affects"] and parsed.unknown_labels == 0
 
@@ -266,35 +314,42 @@ SOURCE = "Metformin for diabetes ."
     ("completion", "expected", "entities", "relations"),
     [
         ("Metformin<I-Drug> for<O> diabetes<O> .<O>", {"unparsed_tags": 1}, 0, 0),
-        ("Metformin<B-Drug><#1><.> for<O> diabetes<I-Drug> .<O>", {"unparsed_tags": 1}, 1, 0),
+        ("Metformin<B-Drug><.> for<O> diabetes<I-Drug> .<O>", {"unparsed_tags": 1}, 1, 0),
         (
-            "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><.> .<O>",
+            "Metformin<B-Drug><.> for<O> diabetes<B-Disease><t:treats><.> .<O>",
             {"unparsed_tags": 1},
             2,
             0,
         ),
         (
-            "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><#1><.><O><zzz> .<O>",
+            "Metformin<B-Drug><.> for<O> diabetes<B-Disease><t:treats><~1><.><O><zzz> .<O>",
             {"unparsed_tags": 2},
             2,
             1,
         ),
         (
-            "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:treats><#7><.> .<O>",
+            "Metformin<B-Drug><.> for<O> diabetes<B-Disease><t:treats><~7><.> .<O>",
             {"dangling_relations": 1},
             2,
             0,
         ),
-        ("Metformin<B-Drug><#1><h:treats><#1><.> for<O> diabetes<O> .<O>", {"dangling_relations": 1}, 1, 0),
-        ("Metformin<B-Medication><#1><.> for<O> diabetes<O> .<O>", {"unknown_labels": 1}, 0, 0),
+        ("Metformin<B-Drug><h:treats><~1><.> for<O> diabetes<O> .<O>", {"dangling_relations": 1}, 1, 0),
+        (  # the pointer lands on an entity that was dropped (unknown label): dangling, not re-aimed
+            "Metformin<B-Medication><.> for<O> diabetes<B-Disease><t:treats><~1><.> .<O>",
+            {"unknown_labels": 1, "dangling_relations": 1},
+            1,
+            0,
+        ),
+        ("Metformin<B-Drug><.> for<O> diabetes<B-Disease><t:treats><~0><.> .<O>", {"unparsed_tags": 1}, 2, 0),
+        ("Metformin<B-Medication><.> for<O> diabetes<O> .<O>", {"unknown_labels": 1}, 0, 0),
         (
-            "Metformin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><t:cures><#1><.> .<O>",
+            "Metformin<B-Drug><.> for<O> diabetes<B-Disease><t:cures><~1><.> .<O>",
             {"unknown_labels": 1},
             2,
             0,
         ),
         (
-            "Aspirin<B-Drug><#1><.> for<O> diabetes<B-Disease><#2><.> .<O>",
+            "Aspirin<B-Drug><.> for<O> diabetes<B-Disease><.> .<O>",
             {"unaligned_mentions": 1, "inexact_copies": 1},
             1,
             0,
@@ -313,11 +368,11 @@ def test_problems_are_counted_and_the_rest_is_kept(
 
 _PIECES = [
     *tag_vocabulary()[:40],
-    "<#0>",
-    "<#999>",
-    "<#x>",
+    "<~0>",
+    "<~999>",
+    "<~x>",
     "<B-",
-    "<#",
+    "<~",
     "<h:treats",
     ">",
     "<",

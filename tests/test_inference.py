@@ -17,17 +17,34 @@ import pytest
 import torch
 
 from odin_medical_ner_re.errors import UserInputError
-from odin_medical_ner_re.formats import build_completion, build_prompt, parse_completion, tag_vocabulary
+from odin_medical_ner_re.formats import (
+    LOOKAHEAD,
+    MAX_POINTER,
+    build_completion,
+    build_prompt,
+    parse_completion,
+    tag_vocabulary,
+)
 from odin_medical_ner_re.generator import MedicalTextGenerator
 from odin_medical_ner_re.inference import (
+    LOOKAHEAD_ATTRIBUTE,
     decode_tags,
     generate_completions,
     load_model,
+    model_lookahead,
+    partner_types,
     predict,
     predict_documents,
     tag_token_ids,
 )
-from odin_medical_ner_re.schema import ENTITY_TYPES, RELATION_TYPES, Document, validate
+from odin_medical_ner_re.schema import (
+    ENTITY_TYPES,
+    RELATION_TYPES,
+    VALID_RELATION_ARGUMENTS,
+    Document,
+    validate,
+)
+from odin_medical_ner_re.tokenize import tokenize
 from odin_medical_ner_re.training.tiny import TinyModelSpec, build_tiny_model, train_tokenizer
 
 SPEC = TinyModelSpec(
@@ -77,8 +94,7 @@ def assert_valid_predictions(predictions: list[Document], documents: list[Docume
     for doc in predictions:
         for entity in doc.entities:
             assert doc.text[entity.start : entity.end] == entity.text
-        # which types a relation may link is learned, not imposed: everything else must validate
-        assert [p for p in validate(doc) if "cannot link" not in p] == []
+        assert validate(doc) == []  # the decoder only lets a relation link types the schema allows
 
 
 # --------------------------------------------------------------------------- forced-word decoding
@@ -164,27 +180,84 @@ def test_inside_tags_only_continue_an_open_entity_of_their_type(tiny: tuple[Any,
         assert [(e.start, e.end) for e in parsed.entities] == [(0, len(doc.text))]
 
 
-def test_relation_targets_are_earlier_entities(tiny: tuple[Any, Any]) -> None:
+def test_relation_pointers_reach_earlier_entities_of_a_type_the_relation_allows(tiny: tuple[Any, Any]) -> None:
     model, tokenizer = tiny
-    # every word opens an entity, relations beat <.>, and the highest numbers (later entities) beat the rest
-    weights = {"<B-Drug>": 40.0} | {f"<{role}:{r}>": 60.0 for r in RELATION_TYPES for role in "ht"}
-    weights |= {f"<#{k}>": 30.0 + k for k in range(1, 129)}
+    # every word opens a Drug or a Disease (the random model picks), relations beat <.>, the farthest pointer wins
+    weights = {"<B-Drug>": 40.0, "<B-Disease>": 40.0} | {f"<{role}:{r}>": 60.0 for r in RELATION_TYPES for role in "ht"}
+    weights |= {f"<~{k}>": 30.0 + k for k in range(1, MAX_POINTER + 1)}
     biased = _Biased(model, _bias(tokenizer, weights, model.config.vocab_size))
     relations_seen = 0
     for doc, completion in zip(SHORT, _decode(biased, tokenizer), strict=True):
-        for number, chunk in enumerate(completion.split(), start=1):
+        types: list[str] = []
+        for chunk in completion.split():
             tags = _TAG.findall(chunk)
-            assert tags[:2] == ["<B-Drug>", f"<#{number}>"] and tags[-1] == "<.>", chunk
-            pairs = tags[2:-1]
+            assert tags[0] in ("<B-Drug>", "<B-Disease>") and tags[-1] == "<.>", chunk
+            types.append(tags[0][3:-1])
+            pairs = tags[1:-1]
             assert len(pairs) % 2 == 0 and len(pairs) // 2 <= 8  # at most max_relations per entity
-            for relation, target in zip(pairs[::2], pairs[1::2], strict=True):
-                assert relation[1:3] in ("h:", "t:")
-                assert int(target[2:-1]) < number, chunk
+            for relation, pointer in zip(pairs[::2], pairs[1::2], strict=True):
+                back = int(pointer[2:-1])
+                assert 1 <= back < len(types), chunk
+                role, name = relation[1], relation[3:-1]
+                head, tail = (types[-1], types[-1 - back]) if role == "h" else (types[-1 - back], types[-1])
+                assert (name, head, tail) in VALID_RELATION_ARGUMENTS, chunk
                 relations_seen += 1
         parsed = parse_completion(completion, doc.text)
         assert not any(parsed.counts().values()), parsed.counts()
-        assert parsed.relations
-    assert relations_seen > 0
+        assert validate(parsed.to_document(doc.id, doc.text)) == []
+    assert relations_seen > 0 and {"Drug", "Disease"} <= set(types)
+
+
+def test_no_relation_is_opened_without_an_earlier_entity_it_could_link(tiny: tuple[Any, Any]) -> None:
+    model, tokenizer = tiny
+    # only Drugs: no relation of the schema links two drugs, however much the model wants one
+    weights = {"<B-Drug>": 40.0} | {f"<{role}:{r}>": 60.0 for r in RELATION_TYPES for role in "ht"}
+    biased = _Biased(model, _bias(tokenizer, weights, model.config.vocab_size))
+    for completion in _decode(biased, tokenizer):
+        assert all(_TAG.findall(chunk) == ["<B-Drug>", "<.>"] for chunk in completion.split()), completion
+
+
+@pytest.mark.parametrize(
+    ("relation", "role", "entity_type", "partners"),
+    [
+        ("treats", "t", "Disease", {"Drug"}),
+        ("treats", "h", "Drug", {"Disease"}),
+        ("indicates", "t", "Disease", {"Lab_Test", "Symptom"}),
+        ("prevents", "t", "Disease", {"Drug", "Procedure"}),
+        ("treats", "h", "Symptom", set()),
+        ("Association", "h", "GeneOrGeneProduct", None),  # a native label: no restriction
+    ],
+)
+def test_partner_types_follow_the_schema_table(
+    relation: str, role: str, entity_type: str, partners: set[str] | None
+) -> None:
+    assert partner_types(relation, role, entity_type) == partners
+
+
+@pytest.mark.parametrize("lookahead", [0, 2])
+def test_forced_decoding_honours_the_lookahead(tiny: tuple[Any, Any], lookahead: int) -> None:
+    model, tokenizer = tiny
+    ids = tag_token_ids(tokenizer, ENTITY_TYPES, RELATION_TYPES)
+    (completion,) = decode_tags(model, tokenizer, SHORT[:1], ids, ENTITY_TYPES, RELATION_TYPES, lookahead=lookahead)
+    chunks = completion.split()
+    words = [token for token, _, _ in tokenize(SHORT[0].text)]
+    assert [_TAG.sub("", chunk) for chunk in chunks] == words + [""] * lookahead
+    assert all(not _TAG.search(chunk) for chunk in chunks[:lookahead])
+    assert all(_TAG.search(chunk) for chunk in chunks[lookahead:])
+    parsed = parse_completion(completion, SHORT[0].text, lookahead=lookahead)
+    assert not any(parsed.counts().values())
+
+
+def test_predict_reads_the_lookahead_from_the_model_config(tiny: tuple[Any, Any]) -> None:
+    model, tokenizer = tiny
+    assert model_lookahead(model) == LOOKAHEAD
+    setattr(model.config, LOOKAHEAD_ATTRIBUTE, 2)
+    try:
+        assert model_lookahead(model) == 2
+        _, parsed = predict(model, tokenizer, SHORT[:1])
+        assert not any(parsed[0].counts().values())
+    finally:
+        delattr(model.config, LOOKAHEAD_ATTRIBUTE)
 
 
 # --------------------------------------------------------------------------- free generation

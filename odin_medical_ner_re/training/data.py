@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
-from ..formats import build_prompt, to_messages, to_prompt_completion, word_tags
+from ..formats import LOOKAHEAD, build_prompt, shifted_chunks, to_messages, to_prompt_completion, word_tags
 from ..schema import ENTITY_TYPES, RELATION_TYPES, Document, Entity, load_documents
 
 
@@ -41,6 +41,7 @@ class DataArguments:
     max_eval_samples: int | None = None
     max_new_tokens: int = 320
     eval_batch_size: int = 16
+    tag_lookahead: int = LOOKAHEAD
 
     def overrides(self) -> dict[str, Any]:
         values = {
@@ -176,10 +177,12 @@ def sft_examples(
     relation_types: Sequence[str] = RELATION_TYPES,
     *,
     conversational: bool = False,
+    lookahead: int = LOOKAHEAD,
 ) -> list[dict[str, Any]]:
     """Prompt/completion records for models that write the whole answer (Hub models)."""
-    convert = to_messages if conversational else to_prompt_completion
-    return [convert(doc, entity_types, relation_types) for doc in documents]
+    if conversational:
+        return [to_messages(doc, entity_types, relation_types, lookahead=lookahead) for doc in documents]
+    return [to_prompt_completion(doc, entity_types, relation_types, lookahead=lookahead) for doc in documents]
 
 
 def tokenized_tag_examples(
@@ -189,23 +192,24 @@ def tokenized_tag_examples(
     relation_types: Sequence[str] = RELATION_TYPES,
     *,
     with_text: bool = False,
+    lookahead: int = LOOKAHEAD,
 ) -> list[dict[str, list[int]]]:
     """``input_ids`` + ``completion_mask`` built exactly as the forced-word decoder reads them.
 
-    The loss falls on the tags the model chooses; the words, and the entity numbers the
-    decoder writes itself, are inputs only.
+    The loss falls on the tags the model chooses; the words are inputs only.
     """
     records = []
     for doc in documents:
-        prompt = build_prompt(doc.text, entity_types, relation_types, with_text=with_text)
+        prompt = build_prompt(doc.text, entity_types, relation_types, with_text=with_text, lookahead=lookahead)
         input_ids = list(tokenizer(prompt, add_special_tokens=False)["input_ids"])
         mask = [0] * len(input_ids)
-        for index, (word, tags, forced) in enumerate(word_tags(doc)):
-            pieces = tokenizer((" " if index else "") + word, add_special_tokens=False)["input_ids"]
-            input_ids += pieces
-            mask += [0] * len(pieces)
-            for position, tag in enumerate(tags):
-                input_ids.append(tokenizer.convert_tokens_to_ids(tag))
-                mask.append(0 if position == 1 and forced else 1)
+        rows = word_tags(doc)
+        for index, (word, tags) in enumerate(shifted_chunks([w for w, _ in rows], [t for _, t in rows], lookahead)):
+            if word:
+                pieces = tokenizer((" " if index else "") + word, add_special_tokens=False)["input_ids"]
+                input_ids += pieces
+                mask += [0] * len(pieces)
+            input_ids += tokenizer.convert_tokens_to_ids(tags)
+            mask += [1] * len(tags)
         records.append({"input_ids": input_ids, "completion_mask": mask})
     return records

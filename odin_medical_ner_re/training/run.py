@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import UserInputError
 from ..files import atomic_write_text
 from ..formats import build_completion, build_prompt, tag_vocabulary
-from ..inference import predict
+from ..inference import LOOKAHEAD_ATTRIBUTE, predict
 from ..schema import Document
 from ..scoring import flatten, format_report, score_documents
 from .backends import TINY, ModelArguments, load_model_and_tokenizer, peft_config, select_backend
@@ -110,33 +110,45 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
     logger.warning("backend: %s (%s)", backend, reason)
     if backend == "unsloth":  # Unsloth must patch transformers before the trainer is imported
         import unsloth  # noqa: F401
-    corpus = load_corpus(data_args)
-    train_docs = corpus.split(data_args.train_split)
     tiny = model_args.model_name_or_path == TINY
     if tiny and model_args.use_peft:
         raise UserInputError("use_peft applies to pretrained models; the tiny model is trained from scratch in full")
-    train_docs = with_renamed_copies(train_docs, data_args, training_args.seed)
+    lookahead = data_args.tag_lookahead
+    if lookahead < 0:
+        raise UserInputError(f"tag_lookahead must be 0 or more, got {lookahead}")
+    if not tiny:  # a missing download or extra fails now, not after the corpus is built
+        model, tokenizer = load_model_and_tokenizer(model_args, backend)
+    corpus = load_corpus(data_args)
+    train_docs = with_renamed_copies(corpus.split(data_args.train_split), data_args, training_args.seed)
     import datasets
 
     if tiny:
         # From scratch: tag tokens are single tokens, words are forced at decoding time.
         tags = tag_vocabulary(corpus.entity_types, corpus.relation_types)
-        texts = (build_prompt(d.text, corpus.entity_types, corpus.relation_types, with_text=False)
-                 + build_completion(d) for d in train_docs)
+        texts = (build_prompt(d.text, corpus.entity_types, corpus.relation_types, with_text=False, lookahead=lookahead)
+                 + build_completion(d, lookahead) for d in train_docs)
         model, tokenizer = load_model_and_tokenizer(model_args, backend, tokenizer_texts=texts, extra_tokens=tags)
-        records = tokenized_tag_examples(train_docs, tokenizer, corpus.entity_types, corpus.relation_types)
+        records = tokenized_tag_examples(
+            train_docs, tokenizer, corpus.entity_types, corpus.relation_types, lookahead=lookahead
+        )
     else:
-        model, tokenizer = load_model_and_tokenizer(model_args, backend)
-        records = sft_examples(train_docs, corpus.entity_types, corpus.relation_types, conversational=True)
+        records = sft_examples(
+            train_docs, corpus.entity_types, corpus.relation_types, conversational=True, lookahead=lookahead
+        )
+    setattr(model.config, LOOKAHEAD_ATTRIBUTE, lookahead)  # saved with the model; predict() reads it back
     train_dataset = datasets.Dataset.from_list(records)
     eval_dataset = None
     generation_eval = None
     if training_args.eval_strategy != "no" and data_args.eval_split in corpus.splits:
         eval_docs = corpus.split(data_args.eval_split)
         eval_records = (
-            tokenized_tag_examples(eval_docs[:32], tokenizer, corpus.entity_types, corpus.relation_types)
+            tokenized_tag_examples(
+                eval_docs[:32], tokenizer, corpus.entity_types, corpus.relation_types, lookahead=lookahead
+            )
             if tiny
-            else sft_examples(eval_docs[:32], corpus.entity_types, corpus.relation_types, conversational=True)
+            else sft_examples(
+                eval_docs[:32], corpus.entity_types, corpus.relation_types, conversational=True, lookahead=lookahead
+            )
         )
         eval_dataset = datasets.Dataset.from_list(eval_records)
         if data_args.generation_eval_samples > 0:
