@@ -259,6 +259,19 @@ def test_evaluate_model_on_a_missing_folder_fails_with_one_line(tmp_path: Path) 
     assert "does not exist" in line
 
 
+def test_evaluate_splits_missing_from_the_data_fail_before_training(tmp_path: Path) -> None:
+    """A documents file has no test split: say so at once, not after the whole training run."""
+    documents = save_documents(MedicalTextGenerator(seed=3).generate_dataset(4), tmp_path / "train.jsonl")
+    output = tmp_path / "out"
+    argv = ["--config", str(TINY_CONFIG), "--dataset_path", str(documents), "--output_dir", str(output)]
+    proc = run([sys.executable, str(TRAIN), *argv], run_env(tmp_path))
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
+    (line,) = error_lines(proc)
+    assert "evaluate_splits" in line and "test_unseen" in line and "evaluate_model.py" in line
+    assert not (output / "model.safetensors").exists()
+
+
 def test_slm_trainer_rejects_a_missing_config(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="does not exist"):
         SLMTrainer(tmp_path / "missing.yaml")

@@ -119,6 +119,13 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
     if not tiny:  # a missing download or extra fails now, not after the corpus is built
         model, tokenizer = load_model_and_tokenizer(model_args, backend)
     corpus = load_corpus(data_args)
+    missing = [name for name in data_args.evaluate_splits or [] if name not in corpus.splits]
+    if missing:  # found now, not after an hour of training
+        raise UserInputError(
+            f"evaluate_splits names {', '.join(missing)}, which the training data does not have "
+            f"(it has: {', '.join(corpus.splits)}); set evaluate_splits to [] in the config and score the model "
+            "afterwards with recipes/evaluate_model.py"
+        )
     train_docs = with_renamed_copies(corpus.split(data_args.train_split), data_args, training_args.seed)
     import datasets
 
