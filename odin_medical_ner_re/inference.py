@@ -389,6 +389,7 @@ def predict_documents(
     *,
     batch_size: int = 16,
     max_new_tokens: int = 256,
+    show_progress: bool = False,
 ) -> list[dict[str, Any]]:
     """Predictions as document dicts, for the benchmark CLI and other callers without a model object."""
     model, tokenizer = load_model(model_dir)
@@ -402,5 +403,6 @@ def predict_documents(
         relation_types=relation_types,
         batch_size=batch_size,
         max_new_tokens=max_new_tokens,
+        show_progress=show_progress,
     )
     return [p.to_dict() for p in predictions]

@@ -102,16 +102,22 @@ def test_model_without_inference_module(corpus_dir: Path, monkeypatch: pytest.Mo
 def test_model_predictions_are_scored(corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import types
 
-    calls: list[tuple[str, tuple[list[str], list[str]]]] = []
+    calls: list[tuple[str, tuple[list[str], list[str]], dict]] = []
 
-    def predict_documents(model_dir: str, documents: list[dict], label_names: tuple[list[str], list[str]]) -> list[dict]:
-        calls.append((model_dir, label_names))
+    def predict_documents(
+        model_dir: str, documents: list[dict], label_names: tuple[list[str], list[str]], **options: object
+    ) -> list[dict]:
+        calls.append((model_dir, label_names, options))
         assert all(not d["entities"] for d in documents)  # the model never sees gold annotations
         return [{"id": d["id"], "text": d["text"], "entities": [], "relations": []} for d in documents]
 
     fake = types.ModuleType("odin_medical_ner_re.inference")
     fake.predict_documents = predict_documents  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "odin_medical_ner_re.inference", fake)
-    assert main(["benchmark", "bc5cdr", "--model", "some/dir", "--data-dir", str(corpus_dir)]) == 0
+    argv = ["benchmark", "bc5cdr", "--model", "some/dir", "--data-dir", str(corpus_dir), "--batch-size", "8"]
+    assert main(argv) == 0
     assert "NER strict micro-F1 0.0000" in capsys.readouterr().out
     assert calls[0][0] == "some/dir" and "Drug" in calls[0][1][0]
+    assert calls[0][2] == {"batch_size": 8, "show_progress": True}  # long decoding shows a progress bar
+    assert main([*argv[:-1], "0"]) == 2
+    assert "batch size must be at least 1" in capsys.readouterr().err

@@ -62,7 +62,7 @@ def _restrict(
 
 
 def _model_predictions(
-    model_dir: str, documents: list[Document], labels: tuple[Sequence[str], Sequence[str]]
+    model_dir: str, documents: list[Document], labels: tuple[Sequence[str], Sequence[str]], batch_size: int = 32
 ) -> list[dict[str, Any]]:
     try:
         from ..inference import predict_documents
@@ -72,7 +72,8 @@ def _model_predictions(
             "use --baseline dictionary or --baseline crf"
         ) from None
     inputs = [{"id": d.id, "text": d.text, "entities": [], "relations": []} for d in documents]
-    return list(predict_documents(model_dir, inputs, (list(labels[0]), list(labels[1]))))
+    labels = (list(labels[0]), list(labels[1]))
+    return list(predict_documents(model_dir, inputs, labels, batch_size=batch_size, show_progress=True))
 
 
 def predict(
@@ -82,6 +83,7 @@ def predict(
     corpus_name: str,
     label_set: str,
     model_dir: str | None = None,
+    batch_size: int = 32,
 ) -> list[dict[str, Any]]:
     """Predictions of ``system`` for ``splits[split]`` (the CRF trains on ``splits["train"]``)."""
     entity_types, relation_types = label_names(corpus_name, label_set)
@@ -106,7 +108,7 @@ def predict(
     if system == "model":
         if model_dir is None:
             raise UserInputError("system 'model' needs a model folder")
-        return _model_predictions(model_dir, documents, (entity_types, relation_types))
+        return _model_predictions(model_dir, documents, (entity_types, relation_types), batch_size)
     raise UserInputError(f"unknown system {system!r}; valid: {', '.join((*SYSTEMS, 'model'))}")
 
 
@@ -119,8 +121,9 @@ def run_benchmark(
     data_dir: str | os.PathLike[str] | None = None,
     model_dir: str | None = None,
     include_negatives: bool = False,
+    batch_size: int = 32,
 ) -> dict[str, Any]:
-    """Load, predict, score; returns the JSON-ready report."""
+    """Load, predict, score; returns the JSON-ready report (``batch_size``: documents per decoding batch)."""
     corpus = get_corpus(name)
     label_set = label_set or DEFAULT_LABEL_SET[system]
     started = time.perf_counter()
@@ -140,7 +143,9 @@ def run_benchmark(
             f"split {split!r} of {corpus.name} not found; available: {', '.join(splits)}{hint}"
         )
     loaded = time.perf_counter()
-    predictions = predict(system, splits, split, corpus.name, label_set, model_dir)
+    if batch_size < 1:
+        raise UserInputError(f"batch size must be at least 1, got {batch_size}")
+    predictions = predict(system, splits, split, corpus.name, label_set, model_dir, batch_size)
     predicted = time.perf_counter()
     entity_types, relation_types = label_names(corpus.name, label_set)
     judged_entities, judged_relations = scored_types(corpus.name, label_set)

@@ -49,6 +49,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--output", metavar="report.json", help="also write the report as JSON")
     parser.add_argument(
+        "--batch-size", type=int, default=32, metavar="N", help="--model: documents decoded together (default: 32)"
+    )
+    parser.add_argument(
         "--include-negatives",
         action="store_true",
         help="ADE: also train on and score the unannotated negative sentences (left out by default)",
@@ -67,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         model_dir=args.model,
         include_negatives=args.include_negatives,
+        batch_size=args.batch_size,
     )
     print(format_benchmark_report(report))
     if args.output:
