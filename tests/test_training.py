@@ -272,6 +272,43 @@ def test_evaluate_splits_missing_from_the_data_fail_before_training(tmp_path: Pa
     assert not (output / "model.safetensors").exists()
 
 
+def _pubtator(first_pmid: int, count: int) -> str:
+    """``count`` BC5CDR-format abstracts, each one sentence with a chemical, a disease and a CID pair."""
+    pairs = [("Metformin", "diabetes"), ("Aspirin", "headache"), ("Lithium", "tremor"), ("Cisplatin", "nephrotoxicity")]
+    lines = []
+    for n in range(count):
+        pmid, (chemical, disease) = str(first_pmid + n), pairs[n % len(pairs)]
+        title, abstract = "Case report.", f"{chemical} was followed by {disease} in one patient."
+        text = f"{title} {abstract}"
+        lines += [f"{pmid}|t|{title}", f"{pmid}|a|{abstract}"]
+        for mention, kind, concept in ((chemical, "Chemical", f"C{n}"), (disease, "Disease", f"D{n}")):
+            start = text.index(mention)
+            lines.append("\t".join([pmid, str(start), str(start + len(mention)), mention, kind, concept]))
+        lines += ["\t".join([pmid, "CID", f"C{n}", f"D{n}"]), ""]
+    return "\n".join(lines) + "\n"
+
+
+def test_recipe_fine_tunes_on_a_corpus_with_its_native_labels(tmp_path: Path) -> None:
+    """``--benchmark NAME``: the same pipeline, the prompt and tags naming the corpus's own labels."""
+    corpus = tmp_path / "bc5cdr"
+    corpus.mkdir()
+    (corpus / "CDR_TrainingSet.PubTator.txt").write_text(_pubtator(1000, 8), encoding="utf-8")
+    (corpus / "CDR_TestSet.PubTator.txt").write_text(_pubtator(2000, 2), encoding="utf-8")
+    output = tmp_path / "out"
+    argv = [*TINY_RUN, "--benchmark", "bc5cdr", "--benchmark_data_dir", str(corpus), "--max_steps", "2",
+            "--eval_strategy", "no", "--save_strategy", "no", "--evaluate_splits", "test", "--output_dir", str(output)]
+    proc = run([sys.executable, str(TRAIN), *argv], run_env(tmp_path))
+    assert proc.returncode == 0, explain(proc)
+    info = json.loads((output / "odin_training.json").read_text())
+    assert (info["entity_types"], info["relation_types"]) == (["Chemical", "Disease"], ["CID"])
+    assert info["train_examples"] == 16  # 8 abstracts + 1 renamed copy of each
+    vocabulary = json.loads((output / "tokenizer.json").read_text())["added_tokens"]
+    assert {"<B-Chemical>", "<t:CID>"} <= {token["content"] for token in vocabulary}
+    report = json.loads((output / "report.json").read_text())
+    assert report["dataset"] == "bc5cdr" and report["splits"]["test"]["documents"] == 2
+    assert 0.0 <= report["splits"]["test"]["ner_strict_f1"] <= 1.0
+
+
 def test_slm_trainer_rejects_a_missing_config(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="does not exist"):
         SLMTrainer(tmp_path / "missing.yaml")
