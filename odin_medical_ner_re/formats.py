@@ -165,10 +165,19 @@ def shifted_chunks(
     ]
 
 
-def build_completion(doc: Document, lookahead: int = LOOKAHEAD) -> str:
+def document_chunks(doc: Document, lookahead: int = LOOKAHEAD) -> list[tuple[str, list[str]]]:
+    """The gold (word, tags) chunks of ``doc``, shifted by ``lookahead``: what the model learns to write."""
     rows = word_tags(doc)
-    chunks = shifted_chunks([w for w, _ in rows], [t for _, t in rows], lookahead)
+    return shifted_chunks([w for w, _ in rows], [t for _, t in rows], lookahead)
+
+
+def render_chunks(chunks: Sequence[tuple[str, list[str]]]) -> str:
+    """The completion text of (word, tags) chunks: each word with its tags glued on, space-separated."""
     return " ".join(word + "".join(tags) for word, tags in chunks) + "\n"
+
+
+def build_completion(doc: Document, lookahead: int = LOOKAHEAD) -> str:
+    return render_chunks(document_chunks(doc, lookahead))
 
 
 def to_prompt_completion(

@@ -24,6 +24,7 @@ from .formats import (
     parse_completion,
     pointer_tag,
     relation_tag,
+    render_chunks,
     shifted_chunks,
     tag_vocabulary,
 )
@@ -270,9 +271,9 @@ def _decode_batch(model: Any, tokenizer: Any, docs: Sequence[Document], ids: dic
     device = model.device
     prompts = [tokenizer(build_prompt(d.text, entity_types, relation_types, with_text=with_text, lookahead=lookahead),
                          add_special_tokens=False)["input_ids"] for d in docs]
+    words_of = [[token for token, _, _ in tokenize(doc.text)] for doc in docs]
     decoders = []
-    for doc in docs:
-        words = [token for token, _, _ in tokenize(doc.text)]
+    for words in words_of:
         pieces = [tokenizer((" " if i else "") + w, add_special_tokens=False)["input_ids"] for i, w in enumerate(words)]
         decoders.append(_TagDecoder(pieces, ids, entity_types, relation_types, lookahead))
     pad = tokenizer.pad_token_id
@@ -298,14 +299,10 @@ def _decode_batch(model: Any, tokenizer: Any, docs: Sequence[Document], ids: dic
             positions = positions[:, -1:] + 1
             out = model(input_ids=step_ids, attention_mask=mask, position_ids=positions,
                         use_cache=True, **{cache_field: getattr(out, cache_field)})
-    return [_render(doc, d) for doc, d in zip(docs, decoders, strict=True)]
-
-
-def _render(doc: Document, decoder: _TagDecoder) -> str:
-    """The completion string a decoder produced."""
-    words = [token for token, _, _ in tokenize(doc.text)]
-    chunks = shifted_chunks(words, decoder.groups, decoder.lookahead)
-    return " ".join(word + "".join(tags) for word, tags in chunks) + "\n"
+    return [
+        render_chunks(shifted_chunks(words, decoder.groups, lookahead))
+        for words, decoder in zip(words_of, decoders, strict=True)
+    ]
 
 
 def predict(

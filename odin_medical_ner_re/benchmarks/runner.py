@@ -124,6 +124,8 @@ def run_benchmark(
     batch_size: int = 32,
 ) -> dict[str, Any]:
     """Load, predict, score; returns the JSON-ready report (``batch_size``: documents per decoding batch)."""
+    if batch_size < 1:  # checked before the corpus is read, not after
+        raise UserInputError(f"batch size must be at least 1, got {batch_size}")
     corpus = get_corpus(name)
     label_set = label_set or DEFAULT_LABEL_SET[system]
     started = time.perf_counter()
@@ -143,8 +145,6 @@ def run_benchmark(
             f"split {split!r} of {corpus.name} not found; available: {', '.join(splits)}{hint}"
         )
     loaded = time.perf_counter()
-    if batch_size < 1:
-        raise UserInputError(f"batch size must be at least 1, got {batch_size}")
     predictions = predict(system, splits, split, corpus.name, label_set, model_dir, batch_size)
     predicted = time.perf_counter()
     entity_types, relation_types = label_names(corpus.name, label_set)

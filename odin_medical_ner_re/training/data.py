@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
-from ..formats import LOOKAHEAD, build_prompt, shifted_chunks, to_messages, to_prompt_completion, word_tags
+from ..formats import LOOKAHEAD, build_prompt, document_chunks, to_messages, to_prompt_completion
 from ..schema import ENTITY_TYPES, RELATION_TYPES, Document, Entity, load_documents
 
 
@@ -203,8 +203,7 @@ def tokenized_tag_examples(
         prompt = build_prompt(doc.text, entity_types, relation_types, with_text=with_text, lookahead=lookahead)
         input_ids = list(tokenizer(prompt, add_special_tokens=False)["input_ids"])
         mask = [0] * len(input_ids)
-        rows = word_tags(doc)
-        for index, (word, tags) in enumerate(shifted_chunks([w for w, _ in rows], [t for _, t in rows], lookahead)):
+        for index, (word, tags) in enumerate(document_chunks(doc, lookahead)):
             if word:
                 pieces = tokenizer((" " if index else "") + word, add_special_tokens=False)["input_ids"]
                 input_ids += pieces
