@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +51,7 @@ _ENTITY_ROLES: dict[str, str] = {
     "X": "Disease", "Z": "Disease", "Z2": "Disease", "A": "Disease",
     "S": "Symptom", "S2": "Symptom", "Y": "Symptom", "Y2": "Symptom",
     "L": "Lab_Test", "P": "Procedure", "J": "Disease", "T": "Disease", "W": "Disease",
-    "L2": "Lab_Test", "P2": "Procedure", "P3": "Procedure",
+    "L2": "Lab_Test", "P2": "Procedure", "P3": "Procedure", "V": "Disease",
 }  # fmt: skip
 #: Connectives that open a sentence in real abstracts; the word after them keeps its case.
 OPENERS: tuple[str, ...] = (
@@ -72,7 +72,7 @@ HEADINGS: dict[str, tuple[str, ...]] = {
 HARM_WORDS: tuple[str, ...] = ("toxicity", "overdose", "intoxication", "poisoning", "overdosage")
 #: Disease classes written as mentions of their own ("Cancer is a leading cause of death").
 DISEASE_CLASSES: tuple[str, ...] = (
-    "cancer", "cancers", "tumors", "tumours", "neoplasms", "malignancies", "carcinomas", "infections",
+    "cancer", "cancers", "tumor", "tumors", "tumours", "neoplasms", "malignancies", "carcinomas", "infections",
     "cardiovascular disease", "autoimmune diseases", "inherited disorders", "neurodegenerative diseases",
 )  # fmt: skip
 #: Well-known human gene symbols, named only in study actions ("we sequenced the X gene"), never
@@ -142,6 +142,34 @@ def broad_vocabulary() -> dict[str, tuple[str, ...]]:
 def adverse_effects() -> dict[str, Any]:
     """The curated adverse-effect table (see the header of ``data/adverse_effects.yaml``)."""
     return yaml.safe_load((DATA_DIR / "adverse_effects.yaml").read_text(encoding="utf-8"))
+
+
+_ADJECTIVE_ENDINGS: tuple[str, ...] = ("al", "ic", "ar", "ous", "ary", "ive", "ial", "oid")
+_ORGANS = frozenset("breast lung colon skin bone liver brain kidney ovarian prostate bladder thyroid".split())
+
+
+def composites(forms: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
+    """Pairs of names that share their last word ("breast cancer", "ovarian cancer"), as
+    (first modifier, second modifier, head): the literature coordinates them into one composite
+    mention, "breast and ovarian cancer", annotated as one span as BC5CDR and NCBI disease do."""
+    by_head: dict[str, list[str]] = {}
+    for form in forms:
+        words = form.split()
+        if (
+            len(words) == 2
+            and words[0].isalpha()
+            and words[0].islower()
+            and (words[0].endswith(_ADJECTIVE_ENDINGS) or words[0] in _ORGANS)
+            and words[1].isalpha()
+            and words[1].islower()
+            and len(words[1]) >= 4
+        ):
+            by_head.setdefault(words[1], []).append(words[0])
+    pairs = []
+    for head, modifiers in sorted(by_head.items()):
+        unique = sorted(set(modifiers))
+        pairs += [(a, b, head) for a, b in zip(unique, unique[1:], strict=False)]
+    return tuple(pairs)
 
 
 def pluralize(form: str) -> str:
@@ -315,6 +343,12 @@ class LiteratureGenerator:
             "Procedure": tuple(kb_forms["Procedure"]),
         }
         self.kb_pool = {kind: tuple(f for f in forms if self.keep(f)) or self.pool[kind] for kind, forms in kb_forms.items()}
+        kb_diseases = [f for n in self.by_type.get("Disease", ()) for f in self.names[n][0]]
+        self.composites = tuple(
+            (a, b, head)
+            for a, b, head in composites((*lists["diseases"], *kb_diseases))
+            if self.keep(f"{a} {head}") and self.keep(f"{b} {head}")
+        )
         diseases, phenotypes = set(lists["diseases"]), set(lists["phenotypes"])
         self._effect_type = functools.lru_cache(maxsize=None)(
             lambda form: (c.type if (c := kb.lookup(form)) is not None and c.type in ("Disease", "Symptom")
@@ -344,7 +378,7 @@ class LiteratureGenerator:
         if known and self.random.random() < 2 * self.abbreviation_rate:
             return _Role(kind, form, None, known)
         abbreviation = None
-        if self.random.random() < self.abbreviation_rate / 2:
+        if self.random.random() < self.abbreviation_rate * (1.0 if kind == "Disease" else 0.5):
             abbreviation = initials(form) or (clipped(form) if kind == "Drug" else None)
         return _Role(kind, form, None, abbreviation if abbreviation and self.keep(abbreviation) else None)
 
@@ -406,6 +440,10 @@ class LiteratureGenerator:
             cast["T"] = _Role("Disease", r.choice(self.harm_words))
         if self.disease_classes:
             cast["W"] = _Role("Disease", r.choice(self.disease_classes))
+        if self.composites:
+            a, b, head = r.choice(self.composites)
+            joiner = r.choice((" and ", " or ", " and/or ", "/", "-"))
+            cast["V"] = _Role("Disease", f"{a}{joiner}{b} {head}")
         return cast
 
     # ------------------------------------------------------------------ writing
