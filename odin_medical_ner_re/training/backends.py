@@ -103,7 +103,7 @@ def _load_transformers(args: ModelArguments, *, trust_remote_code: bool = False)
     import dataclasses
 
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from trl import get_kbit_device_map, get_quantization_config
+    from trl import get_quantization_config
 
     name = str(args.model_name_or_path)
     kwargs: dict[str, Any] = {
@@ -120,7 +120,7 @@ def _load_transformers(args: ModelArguments, *, trust_remote_code: bool = False)
         # bitsandbytes computes in the dtype the weights are loaded in
         compute = None if kwargs["dtype"] == "auto" else kwargs["dtype"]
         kwargs["quantization_config"] = get_quantization_config(dataclasses.replace(args, dtype=compute))
-        kwargs["device_map"] = get_kbit_device_map()
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}  # each rank's own GPU
     try:
         tokenizer = AutoTokenizer.from_pretrained(
             name, revision=args.model_revision, trust_remote_code=trust_remote_code

@@ -70,8 +70,9 @@ def read_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def config_from_argv(argv: Sequence[str]) -> tuple[str | None, dict[str, Any]]:
     """(path, mapping) of the ``--config`` file named in ``argv``; (None, {}) when there is none."""
-    if "--config" in argv and argv.index("--config") == len(argv) - 1:
-        raise UserInputError("--config needs a file path")
+    for index, item in enumerate(argv):
+        if item == "--config" and (index + 1 == len(argv) or argv[index + 1].startswith("--")):
+            raise UserInputError("--config needs a file path")
     path = flag_value(argv, "--config")
     return (path, read_config(path)) if path else (None, {})
 
