@@ -11,6 +11,7 @@ The model folder is ``--model_path`` (alias ``--model``), else ``--output_dir``;
 are ``--evaluate_splits`` (default: test). Writes ``--report_path`` (alias ``--output``;
 default MODEL/report.json): the metric's flat keys such as ``ner_strict_f1`` and
 ``re_strict_f1``, the nested per-type report and the parse-problem counts; prints the tables.
+The earlier flags (``--split`` repeated, ``--max_samples``, ``--batch_size``) still work.
 """
 
 from __future__ import annotations
@@ -21,13 +22,29 @@ from pathlib import Path
 from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.training.launch import set_cpu_threads
 
+#: Flags of the earlier argparse version, still accepted: benchmarks/RESULTS.md records commands that use them.
+OLD_FLAGS = {"--max_samples": "--max_eval_samples", "--batch_size": "--eval_batch_size"}
+
+
+def modern_argv(argv: list[str]) -> list[str]:
+    """``--split A --split B`` -> ``--evaluate_splits A B``; ``--max_samples``/``--batch_size`` renamed."""
+    splits: list[str] = []
+    args: list[str] = []
+    items = iter(argv)
+    for item in items:
+        if item == "--split":
+            splits.append(next(items, ""))
+        else:
+            args.append(OLD_FLAGS.get(item, item))
+    return args + (["--evaluate_splits", *splits] if splits else [])
+
 
 def parse(argv: list[str]):
     """(DataArguments, SFTConfig, ModelArguments, EvaluationArguments), as recipes/train.py parses them."""
     from odin_medical_ner_re.training.arguments import evaluation_parser, parse_recipe_args
     from odin_medical_ner_re.training.slm import cpu_safe_argv
 
-    return parse_recipe_args(evaluation_parser(), cpu_safe_argv(argv))
+    return parse_recipe_args(evaluation_parser(), cpu_safe_argv(modern_argv(argv)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -454,6 +454,18 @@ def test_an_unsloth_loading_failure_is_one_line(pretrained: Path, tmp_path: Path
     assert f"cannot load model {str(pretrained)!r}: RuntimeError: CUDA error: no kernel image" in line
 
 
+def test_unsloth_config_offline_fails_with_the_download_line(tmp_path: Path) -> None:
+    """The GPU config as written, Unsloth present, the Hub model not cached: one line saying what to fetch."""
+    config = ROOT / "recipes" / "configs" / "llama-3.2-1b-unsloth.yaml"
+    argv = ["--config", str(config), *SMALL_DATA, "--use_cpu", "true", "--bf16", "false",
+            "--output_dir", str(tmp_path / "out")]
+    proc = run_with_unsloth_stub(argv, run_env(tmp_path, UNSLOTH_STUB_LOG=str(tmp_path / "log.jsonl")))
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
+    (line,) = error_lines(proc)
+    assert "hf download unsloth/Llama-3.2-1B-Instruct" in line and "HF_HUB_OFFLINE=1" in line
+
+
 def test_lora_adapter_keeps_the_tag_lookahead_and_names_its_base(pretrained: Path, tmp_path: Path) -> None:
     """transformers + PEFT (TRL's get_peft_config): the adapter folder reads back as it was trained."""
     from odin_medical_ner_re.inference import load_model, model_lookahead

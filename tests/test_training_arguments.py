@@ -220,3 +220,19 @@ def test_a_multi_process_cpu_launch_sets_omp_threads(monkeypatch: pytest.MonkeyP
         torch.set_num_threads(previous)
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
     assert launch.set_cpu_threads() is None  # one process: its threads are the user's business
+
+
+def test_evaluate_model_still_takes_its_earlier_flags() -> None:
+    """Commands recorded in benchmarks/RESULTS.md keep working: same settings as the new flag names."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("evaluate_recipe", ROOT / "recipes" / "evaluate_model.py")
+    assert spec is not None and spec.loader is not None
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    old = recipe.parse(shlex.split("--model M --dataset_config 1k --split test --split test_unseen --max_samples 100 "
+                                   "--batch_size 4 --output R.json"))
+    new = recipe.parse(shlex.split("--model_path M --dataset_config 1k --evaluate_splits test test_unseen "
+                                   "--max_eval_samples 100 --eval_batch_size 4 --report_path R.json"))
+    assert old[0] == new[0] and old[3] == new[3]
+    assert old[0].evaluate_splits == ["test", "test_unseen"] and old[3].model_path == "M"
