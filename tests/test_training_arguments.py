@@ -236,3 +236,37 @@ def test_evaluate_model_still_takes_its_earlier_flags() -> None:
                                    "--max_eval_samples 100 --eval_batch_size 4 --report_path R.json"))
     assert old[0] == new[0] and old[3] == new[3]
     assert old[0].evaluate_splits == ["test", "test_unseen"] and old[3].model_path == "M"
+
+
+# --------------------------------------------------------------------------- data and model loading
+
+
+def test_dataset_streaming_reads_the_same_corpus(
+    knowledge_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TRL's ``--dataset_streaming``: the notes are generated on the fly, the documents are the same."""
+    from odin_medical_ner_re.training.data import load_corpus
+
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
+    sizes = {"num_train": 3, "num_validation": 2, "num_test": 2, "num_test_unseen": 2}
+    built = load_corpus(DataArguments(**sizes))
+    streamed = load_corpus(DataArguments(dataset_streaming=True, **sizes))
+    assert streamed.splits == built.splits and streamed.entity_types == built.entity_types
+    assert [len(docs) for docs in streamed.splits.values()] == [3, 2, 2, 2]
+
+
+def test_a_model_that_fails_to_load_is_one_error_naming_it(tmp_path: Path) -> None:
+    """Not only a missing download: any failure inside from_pretrained is one line with the model's name."""
+    from odin_medical_ner_re.training.backends import load_model_and_tokenizer
+    from odin_medical_ner_re.training.tiny import TinyModelSpec, build_tiny_model, train_tokenizer
+
+    folder = tmp_path / "broken-model"
+    tokenizer = train_tokenizer(["a few words of text"], 280)
+    spec = TinyModelSpec(hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    build_tiny_model(tokenizer, spec).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    (folder / "model.safetensors").write_bytes(b"not a safetensors file")  # a truncated download, say
+    with pytest.raises(UserInputError, match=rf"cannot load model '{folder}': \w+"):
+        load_model_and_tokenizer(ModelArguments(model_name_or_path=str(folder)), "transformers")
+    with pytest.raises(UserInputError, match=r"model folder \S*nowhere does not exist"):
+        load_model_and_tokenizer(ModelArguments(model_name_or_path=str(tmp_path / "nowhere")), "transformers")
