@@ -236,7 +236,7 @@ def config_names() -> list[str]:
     return [c.name for c in OdinNerRe.BUILDER_CONFIGS]
 
 
-def make_builder(config_name: str = "10k", cache_dir: str | None = None, **overrides: Any) -> OdinNerRe:
+def make_builder(config_name: str = "1k", cache_dir: str | None = None, **overrides: Any) -> OdinNerRe:
     """The builder for ``config_name`` with size/seed/complexity overrides."""
     if config_name not in config_names():
         raise UserInputError(f"unknown config {config_name!r}; valid configs: {', '.join(config_names())}")
@@ -279,16 +279,28 @@ def content_hash() -> str:
 
 
 def load_dataset(
-    config_name: str = "10k", *, cache_dir: str | None = None, num_proc: int | None = None, **overrides: Any
-) -> datasets.DatasetDict:
-    """Build (or reuse from cache) and return the ``DatasetDict`` of a config.
+    config: str = "1k",
+    *,
+    split: str | None = None,
+    streaming: bool = False,
+    cache_dir: str | None = None,
+    num_proc: int | None = None,
+    **overrides: Any,
+) -> datasets.DatasetDict | datasets.Dataset | datasets.IterableDatasetDict | datasets.IterableDataset:
+    """Build (or reuse from cache) a config, as ``datasets.load_dataset("odin_medical_ner_re", config)`` would.
 
-    This is the local equivalent of ``datasets.load_dataset("odin_medical_ner_re", name)``:
-    ``datasets`` >= 4 no longer runs loading scripts, so the builder is used directly.
+    ``datasets`` >= 4 no longer runs loading scripts, so the builder is used directly, with
+    ``load_dataset``'s own arguments: ``split`` (``"train"``, ``"test[:10]"``; None: every
+    split) and ``streaming`` (notes generated on the fly, nothing written to the cache).
+    The default config is the builder's, ``1k``.
     """
-    builder = make_builder(config_name, cache_dir=cache_dir, **overrides)
+    if split is not None and split.split("[", 1)[0] not in SPLITS:
+        raise UserInputError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
+    builder = make_builder(config, cache_dir=cache_dir, **overrides)
+    if streaming:
+        return builder.as_streaming_dataset(split=split)
     builder.download_and_prepare(num_proc=num_proc)
-    return builder.as_dataset()
+    return builder.as_dataset(split=split)
 
 
 def to_bigbio_kb(dataset: datasets.Dataset) -> datasets.Dataset:

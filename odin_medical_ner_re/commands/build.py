@@ -36,9 +36,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--config",
         nargs="+",
-        default=["10k"],
+        default=[OdinNerRe.DEFAULT_CONFIG_NAME],
         metavar="NAME",
-        help="config name(s): 1k, 10k, complex (default: 10k)",
+        help=f"config name(s): 1k, 10k, complex (default: {OdinNerRe.DEFAULT_CONFIG_NAME}, as load_dataset)",
     )
     parser.add_argument(
         "--output-dir", type=Path, help="write the Hub layout (parquet + README.md) to this folder"
