@@ -145,7 +145,7 @@ def adverse_effects() -> dict[str, Any]:
 
 
 _ADJECTIVE_ENDINGS: tuple[str, ...] = ("al", "ic", "ar", "ous", "ary", "ive", "ial", "oid")
-_ORGANS = frozenset("breast lung colon skin bone liver brain kidney ovarian prostate bladder thyroid".split())
+_ORGANS = frozenset(["breast", "lung", "colon", "skin", "bone", "liver", "brain", "kidney", "ovarian", "prostate", "bladder", "thyroid"])
 
 
 def composites(forms: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
