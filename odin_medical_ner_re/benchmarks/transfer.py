@@ -303,8 +303,11 @@ def run_transfer(
         entry["dictionary"] = {"scores": _scores(dictionary, types, False), "seconds": round(time.perf_counter() - tick, 2)}
         progress.update()
         runs = []
+        entry["real_sample_ids"] = {}  # what each k trained on, so a run can be checked and repeated
         for k in ks:
             sample = sample_real(splits["train"], k, seed)
+            if k != ALL:
+                entry["real_sample_ids"][str(k)] = [d.id for d in sample]
             for arm in ARMS:
                 run: dict[str, Any] = {"k": k, "n_real": len(sample), "arm": arm}
                 if k == 0 and arm == "real":
