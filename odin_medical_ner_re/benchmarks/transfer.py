@@ -170,11 +170,15 @@ def _train_and_predict(
     model_config: Path,
     model_options: dict[str, Any],
     batch_size: int,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], float]:
+    """(predictions for ``documents``, seconds spent training) of ``system`` trained on ``train``."""
+    started = time.perf_counter()
     if system == "crf":
         from .baselines import CrfTagger
 
-        return CrfTagger().fit(train).predict(documents)
+        tagger = CrfTagger().fit(train)
+        trained = time.perf_counter() - started
+        return tagger.predict(documents), trained
     from ..schema import ENTITY_TYPES, RELATION_TYPES, save_documents
     from ..training import SLMTrainer
     from .runner import _model_predictions
@@ -183,7 +187,9 @@ def _train_and_predict(
         path = save_documents(train, Path(work) / "train.jsonl", "jsonl")
         options = {"save_strategy": "no", **model_options, "output_dir": Path(work) / "model"}
         SLMTrainer(model_config, **options).train(path)
-        return _model_predictions(str(Path(work) / "model"), documents, (ENTITY_TYPES, RELATION_TYPES), batch_size)
+        trained = time.perf_counter() - started
+        labels = (ENTITY_TYPES, RELATION_TYPES)  # what a documents file trains; scoring restricts them
+        return _model_predictions(str(Path(work) / "model"), documents, labels, batch_size), trained
 
 
 def _scores(report: dict[str, Any], types: Sequence[str], relations: bool) -> dict[str, Any]:
@@ -311,12 +317,12 @@ def run_transfer(
             for arm in ARMS:
                 run: dict[str, Any] = {"k": k, "n_real": len(sample), "arm": arm}
                 if k == 0 and arm == "real":
-                    runs.append({**run, "n_train_docs": 0, "scores": None, "seconds": None})
+                    runs.append({**run, "n_train_docs": 0, "scores": None, "seconds": None, "train_seconds": None})
                     continue
                 train = sample if arm == "real" else sample * real_repeat + projected
                 progress.set_postfix_str(f"{name} k={k} {arm}")
                 tick = time.perf_counter()
-                predictions = _train_and_predict(
+                predictions, train_seconds = _train_and_predict(
                     system, train, gold, config_path, model_options or {}, batch_size
                 )
                 scored = score_predictions(name, "odin", predictions, gold)
@@ -326,6 +332,7 @@ def run_transfer(
                         "n_train_docs": len(train),
                         "scores": _scores(scored, types, keep_relations and bool(relation_types)),
                         "seconds": round(time.perf_counter() - tick, 2),
+                        "train_seconds": round(train_seconds, 2),
                     }
                 )
                 progress.update()
