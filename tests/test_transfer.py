@@ -10,7 +10,7 @@ from transfer_corpus import FIXTURE_KB, TRAIN_SIZE, make_corpus, make_synthetic
 
 from odin_medical_ner_re.benchmarks import load_benchmark_documents, run_transfer, write_transfer
 from odin_medical_ner_re.benchmarks.ade import split_of
-from odin_medical_ner_re.benchmarks.corpus import ENV_VAR
+from odin_medical_ner_re.benchmarks.corpus import DEFAULT_ROOT, ENV_VAR
 from odin_medical_ner_re.benchmarks.labels import project_for_corpus
 from odin_medical_ner_re.benchmarks.runner import run_benchmark
 from odin_medical_ner_re.benchmarks.transfer import (
@@ -262,3 +262,11 @@ def test_unreadable_or_invalid_synthetic_file(tmp_path: Path, content: bytes, me
 def test_a_folder_is_not_a_synthetic_file(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="is a directory"):
         load_synthetic(tmp_path, seed=0)
+
+
+@pytest.mark.skipif(
+    not (DEFAULT_ROOT / "biored" / "Train.PubTator").is_file(), reason="the shared BioRED files are not here"
+)
+def test_biored_has_no_test_split_here(synthetic: Path) -> None:
+    with pytest.raises(UserInputError, match="split 'test' of biored not found; available: train, validation"):
+        run_transfer(synthetic, "biored", split="test", data_dir=DEFAULT_ROOT, show_progress=False)
