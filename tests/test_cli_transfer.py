@@ -60,6 +60,7 @@ def test_transfer_writes_table_json_and_plot(
         (["--real", "0,1.5"], "--real: '1.5' is not an integer"),
         (["--real-repeat", "0"], "--real-repeat must be at least 1"),
         (["--num-synthetic", "x"], "--num-synthetic must be an integer"),
+        (["--max-eval-docs", "0"], "--max-eval-docs must be at least 1"),
         (["--system", "bert"], "unknown system 'bert'; valid: crf, model"),
         (["--synthetic", "2k"], "--synthetic '2k': no such file, and not a builder config; valid configs: 1k, 10k, complex"),
     ],

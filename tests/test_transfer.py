@@ -181,6 +181,15 @@ def test_the_same_seed_trains_on_the_same_documents(corpus_dir: Path, synthetic:
     assert [r["scores"] for r in first["runs"]] == [r["scores"] for r in again["runs"]]
 
 
+def test_max_eval_docs_scores_a_prefix_for_every_row(corpus_dir: Path, synthetic: Path) -> None:
+    report = run_transfer(synthetic, "bc5cdr", real="0", data_dir=corpus_dir, max_eval_docs=2, show_progress=False)
+    entry = report["corpora"]["bc5cdr"]
+    assert (report["max_eval_docs"], entry["scored_documents"], entry["split_documents"]) == (2, 2, 4)
+    mentions = sum(entry["dictionary"]["scores"]["ner_strict_per_type"][t]["support"] for t in ("Disease", "Drug"))
+    assert mentions == 6  # the gold mentions of the first two validation abstracts (3 + 3), not of all four
+    assert "the first 2 of 4 validation documents scored" in format_transfer_markdown(report)
+
+
 def test_the_output_must_not_be_the_synthetic_input(corpus_dir: Path, tmp_path: Path, fixture_kb: None) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
@@ -233,6 +242,7 @@ def test_ade_negative_sentences_are_left_out(tmp_path: Path, synthetic: Path) ->
         ({"real_repeat": 0}, "--real-repeat must be a positive integer"),
         ({"synthetic": "2k"}, "not a builder config; valid configs: 1k, 10k, complex"),
         ({"corpora": []}, "give at least one corpus"),
+        ({"max_eval_docs": 0}, "--max-eval-docs must be a positive integer"),
     ],
 )
 def test_bad_inputs_fail_before_training(

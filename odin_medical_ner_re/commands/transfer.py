@@ -61,6 +61,9 @@ def register(subparsers: Any) -> None:
         "--model-config", metavar="YAML", help="--system model: recipe config (default recipes/configs/tiny-cpu.yaml)"
     )
     parser.add_argument("--max-steps", metavar="N", help="--system model: training steps per run (default: the config's)")
+    parser.add_argument(
+        "--max-eval-docs", metavar="N", help="score only the first N documents of --split (quick model checks)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -84,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     num_synthetic = _integer(args.num_synthetic, "--num-synthetic", 1)
     real_repeat = _integer(args.real_repeat, "--real-repeat", 1)
     max_steps = _integer(args.max_steps, "--max-steps", 1)
+    max_eval_docs = _integer(args.max_eval_docs, "--max-eval-docs", 1)
     corpora = [name.strip() for value in args.corpus for name in value.split(",") if name.strip()]
     # before minutes of training, not after; the folder itself is made only once there is something to write
     check_output_dir(args.output, args.overwrite, [args.synthetic], create=False)
@@ -99,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         model_config=args.model_config,
         model_options={"max_steps": max_steps} if max_steps else None,
+        max_eval_docs=max_eval_docs,
         show_progress=not args.quiet and sys.stderr.isatty(),
     )
     paths = write_transfer(report, args.output, overwrite=True)
