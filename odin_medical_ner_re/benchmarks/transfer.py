@@ -229,6 +229,73 @@ def _load_corpus(name: str, data_dir: Any, split: str, real: tuple[K, ...]) -> d
     }
 
 
+def _run_corpus(
+    name: str,
+    loaded: dict[str, Any],
+    synthetic_docs: list[Document],
+    split: str,
+    ks: tuple[K, ...],
+    seed: int,
+    real_repeat: int,
+    max_eval_docs: int | None,
+    system: str,
+    train_and_predict: Any,
+    progress: Any,
+    data_dir: Any,
+) -> dict[str, Any]:
+    """The dictionary row and every (k, arm) run of one corpus: its entry in the report."""
+    splits = loaded["splits"]
+    gold = splits[split][:max_eval_docs]
+    types, relation_types = odin_entity_types(name), odin_relation_types(name)
+    keep_relations = system == "model"
+    projected = [project_for_corpus(d, name, keep_relations=keep_relations) for d in synthetic_docs]
+    entry: dict[str, Any] = {
+        "data_dir": str(resolve_corpus_dir(get_corpus(name), data_dir)),
+        "train_documents": len(splits["train"]),
+        "scored_documents": len(gold),
+        "split_documents": len(splits[split]),
+        "negative_documents_excluded": loaded["excluded"],
+        "scored_entity_types": list(types),
+        "relation_types": list(relation_types) if keep_relations else [],
+        "synthetic_mentions": sum(len(d.entities) for d in projected),
+        "synthetic_mentions_before_projection": sum(len(d.entities) for d in synthetic_docs),
+    }
+    progress.set_postfix_str(f"{name} dictionary")
+    tick = time.perf_counter()
+    matched = predict("dictionary", {split: gold}, split, name, "odin")
+    dictionary = score_predictions(name, "odin", matched, gold)
+    entry["dictionary"] = {"scores": _scores(dictionary, types, False), "seconds": round(time.perf_counter() - tick, 2)}
+    progress.update()
+    runs = []
+    entry["real_sample_ids"] = {}  # what each k trained on, so a run can be checked and repeated
+    for k in ks:
+        sample = sample_real(splits["train"], k, seed)
+        if k != ALL:
+            entry["real_sample_ids"][str(k)] = [d.id for d in sample]
+        for arm in ARMS:
+            run: dict[str, Any] = {"k": k, "n_real": len(sample), "arm": arm}
+            if k == 0 and arm == "real":
+                runs.append({**run, "n_train_docs": 0, "scores": None, "seconds": None, "train_seconds": None})
+                continue
+            train = sample if arm == "real" else sample * real_repeat + projected
+            progress.set_postfix_str(f"{name} k={k} {arm}")
+            tick = time.perf_counter()
+            predictions, train_seconds = train_and_predict(train, gold)
+            scored = score_predictions(name, "odin", predictions, gold)
+            runs.append(
+                {
+                    **run,
+                    "n_train_docs": len(train),
+                    "scores": _scores(scored, types, keep_relations and bool(relation_types)),
+                    "seconds": round(time.perf_counter() - tick, 2),
+                    "train_seconds": round(train_seconds, 2),
+                }
+            )
+            progress.update()
+    entry["runs"] = runs
+    return entry
+
+
 def run_transfer(
     synthetic: str | os.PathLike[str] | Sequence[Document],
     corpora: Sequence[str] | str,
@@ -294,58 +361,11 @@ def run_transfer(
     plan = [(name, k, arm) for name in names for k in ks for arm in ARMS if not (k == 0 and arm == "real")]
     progress = tqdm(total=len(plan) + len(names), desc="transfer", unit="run", disable=not show_progress)
     for name in names:
-        splits = loaded[name]["splits"]
-        gold = splits[split][:max_eval_docs]
-        types, relation_types = odin_entity_types(name), odin_relation_types(name)
-        keep_relations = system == "model"
-        projected = [project_for_corpus(d, name, keep_relations=keep_relations) for d in synthetic_docs]
-        entry: dict[str, Any] = {
-            "data_dir": str(resolve_corpus_dir(get_corpus(name), data_dir)),
-            "train_documents": len(splits["train"]),
-            "scored_documents": len(gold),
-            "split_documents": len(splits[split]),
-            "negative_documents_excluded": loaded[name]["excluded"],
-            "scored_entity_types": list(types),
-            "relation_types": list(relation_types) if keep_relations else [],
-            "synthetic_mentions": sum(len(d.entities) for d in projected),
-            "synthetic_mentions_before_projection": sum(len(d.entities) for d in synthetic_docs),
-        }
-        progress.set_postfix_str(f"{name} dictionary")
-        tick = time.perf_counter()
-        matched = predict("dictionary", {split: gold}, split, name, "odin")
-        dictionary = score_predictions(name, "odin", matched, gold)
-        entry["dictionary"] = {"scores": _scores(dictionary, types, False), "seconds": round(time.perf_counter() - tick, 2)}
-        progress.update()
-        runs = []
-        entry["real_sample_ids"] = {}  # what each k trained on, so a run can be checked and repeated
-        for k in ks:
-            sample = sample_real(splits["train"], k, seed)
-            if k != ALL:
-                entry["real_sample_ids"][str(k)] = [d.id for d in sample]
-            for arm in ARMS:
-                run: dict[str, Any] = {"k": k, "n_real": len(sample), "arm": arm}
-                if k == 0 and arm == "real":
-                    runs.append({**run, "n_train_docs": 0, "scores": None, "seconds": None, "train_seconds": None})
-                    continue
-                train = sample if arm == "real" else sample * real_repeat + projected
-                progress.set_postfix_str(f"{name} k={k} {arm}")
-                tick = time.perf_counter()
-                predictions, train_seconds = _train_and_predict(
-                    system, train, gold, config_path, model_options or {}, batch_size
-                )
-                scored = score_predictions(name, "odin", predictions, gold)
-                runs.append(
-                    {
-                        **run,
-                        "n_train_docs": len(train),
-                        "scores": _scores(scored, types, keep_relations and bool(relation_types)),
-                        "seconds": round(time.perf_counter() - tick, 2),
-                        "train_seconds": round(train_seconds, 2),
-                    }
-                )
-                progress.update()
-        entry["runs"] = runs
-        report["corpora"][name] = entry
+        report["corpora"][name] = _run_corpus(
+            name, loaded[name], synthetic_docs, split, ks, seed, real_repeat, max_eval_docs, system,
+            lambda train, gold: _train_and_predict(system, train, gold, config_path, model_options or {}, batch_size),
+            progress, data_dir,
+        )
     progress.close()
     report["seconds"] = round(time.perf_counter() - started, 2)
     return report
