@@ -10,6 +10,7 @@ import pytest
 from transfer_corpus import FIXTURE_KB, TRAIN_SIZE, make_corpus, make_synthetic
 
 from odin_medical_ner_re.benchmarks.corpus import ENV_VAR
+from odin_medical_ner_re.builder import config_names
 from odin_medical_ner_re.cli import main
 
 
@@ -62,7 +63,7 @@ def test_transfer_writes_table_json_and_plot(
         (["--num-synthetic", "x"], "--num-synthetic must be an integer"),
         (["--max-eval-docs", "0"], "--max-eval-docs must be at least 1"),
         (["--system", "bert"], "unknown system 'bert'; valid: crf, model"),
-        (["--synthetic", "2k"], "--synthetic '2k': no such file, and not a builder config; valid configs: 1k, 10k, complex"),
+        (["--synthetic", "2k"], f"--synthetic '2k': no such file, and not a builder config; valid configs: {', '.join(config_names())}"),
     ],
 )
 def test_bad_inputs_are_one_error_line(

@@ -19,6 +19,7 @@ from odin_medical_ner_re.benchmarks.transfer import (
     parse_real,
     sample_real,
 )
+from odin_medical_ner_re.builder import config_names
 from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.schema import Document, Entity, Relation, load_documents
 
@@ -240,7 +241,7 @@ def test_ade_negative_sentences_are_left_out(tmp_path: Path, synthetic: Path) ->
         ({"real": "0,x"}, "--real: 'x' is not an integer"),
         ({"system": "bert"}, "unknown system 'bert'"),
         ({"real_repeat": 0}, "--real-repeat must be a positive integer"),
-        ({"synthetic": "2k"}, "not a builder config; valid configs: 1k, 10k, complex"),
+        ({"synthetic": "2k"}, f"not a builder config; valid configs: {', '.join(config_names())}"),
         ({"corpora": []}, "give at least one corpus"),
         ({"max_eval_docs": 0}, "--max-eval-docs must be a positive integer"),
     ],
