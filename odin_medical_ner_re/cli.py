@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "build",
     "evaluate",
     "benchmark",
+    "transfer",
     "report",
     "augment",
     "llm_generate",

@@ -46,8 +46,19 @@ __all__ = [
     "load_benchmark",
     "load_benchmark_documents",
     "predicted_document_pairs",
+    "run_transfer",
     "score_document_pairs",
+    "write_transfer",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``run_transfer`` and ``write_transfer`` load on first use (they pull in the baselines and plotting)."""
+    if name in ("run_transfer", "write_transfer"):
+        from . import transfer
+
+        return getattr(transfer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def get_corpus(name: str) -> Corpus:

@@ -15,6 +15,9 @@ Not mapped on purpose: BC5CDR ``CID`` and ADE ``DRUG-AE`` (a drug *causing* a co
 ``causes`` links a Disease to a Symptom, and forcing it would score a model on a relation it
 was never taught), BioRED ``Positive_Correlation`` (covers induces, increases and is a risk
 factor), ``Association`` (no direction of effect) and the gene/variant relations.
+
+The other direction, synthetic odin documents -> what one corpus scores (for training a system
+that is then tested on that corpus), is :func:`project_for_corpus`.
 """
 
 from __future__ import annotations
@@ -120,6 +123,57 @@ def _map_relation(corpus: str, kind: str, head_type: str, tail_type: str) -> tup
     return None
 
 
+#: corpus -> odin type of a *synthetic* document -> the odin type the corpus files it under.
+#: Types absent here and from :func:`odin_entity_types` are dropped (see :func:`project_for_corpus`).
+SYNTHETIC_RELABEL: dict[str, dict[str, str]] = {
+    "bc5cdr": {"Symptom": "Disease"},
+    "biored": {"Symptom": "Disease"},
+    "ade": {"Symptom": "Disease"},
+    "ncbi_disease": {},
+}
+
+#: Why each corpus gets its synthetic relabelling (for ``LABELS.md``).
+SYNTHETIC_NOTES: dict[str, str] = {
+    "bc5cdr": "Symptom -> Disease: BC5CDR's Disease covers symptoms (no Symptom type); "
+    "Procedure and Lab_Test dropped",
+    "biored": "Symptom -> Disease: DiseaseOrPhenotypicFeature covers phenotypes; "
+    "Procedure and Lab_Test dropped; treats kept (Negative_Correlation)",
+    "ade": "Symptom -> Disease: Adverse_Effect (mapped to Disease) covers symptoms; "
+    "Procedure and Lab_Test dropped",
+    "ncbi_disease": "Symptom dropped: NCBI disease marks diseases only; Drug, Procedure and Lab_Test dropped",
+}
+
+
+def project_for_corpus(doc: Document, corpus: str, *, keep_relations: bool = True) -> Document:
+    """A synthetic odin ``doc`` reduced to what ``corpus`` scores, for training a system tested on it.
+
+    A synthetic note marks types a corpus never annotates (Procedure, Lab_Test; Symptom in all
+    four). Left in, they teach a tagger to mark spans that the corpus counts as spurious, or, for
+    a span the corpus *does* annotate under another name, to use the wrong type. So:
+
+    * Symptom becomes Disease where the corpus's disease type covers symptoms and phenotypes
+      (BC5CDR, BioRED, ADE: ADE's Adverse_Effect is mapped to Disease, see the module docstring);
+      in NCBI disease, which marks diseases only, Symptom mentions are dropped.
+    * Every other type the corpus does not score (:func:`odin_entity_types`) is dropped.
+    * Relations are kept only between kept mentions and of a type the corpus scores
+      (:func:`odin_relation_types`; BioRED's treats), or none at all with ``keep_relations=False``
+      (for a system that learns no relations, such as the CRF).
+
+    Entity ids are kept, so the relations still point at the same mentions; offsets are untouched.
+    """
+    relabel = SYNTHETIC_RELABEL[corpus]
+    scored = set(odin_entity_types(corpus))
+    entities = []
+    for entity in doc.entities:
+        kind = relabel.get(entity.type, entity.type)
+        if kind in scored:
+            entities.append(entity if kind == entity.type else replace(entity, type=kind))
+    kept = {e.id for e in entities}
+    relation_types = set(odin_relation_types(corpus)) if keep_relations else set()
+    relations = [r for r in doc.relations if r.type in relation_types and r.head in kept and r.tail in kept]
+    return Document(doc.id, doc.text, entities, relations, dict(doc.metadata))
+
+
 def to_odin(doc: Document, corpus: str) -> Document:
     """``doc`` with odin labels: entities retyped or dropped, relations mapped or dropped.
 
@@ -223,6 +277,23 @@ def label_table_markdown() -> str:
         "thrombocytopenia, rhabdomyolysis, acute renal failure); of the adverse-effect mentions that are "
         "surface forms of the packaged knowledge base, 812 name a Disease and 497 a Symptom; and BC5CDR "
         "files the same conditions under Disease.",
+        "",
+        "## Synthetic documents projected onto a corpus (`project_for_corpus`)",
+        "",
+        "Before a system is trained on synthetic odin documents and scored on a corpus (`odin-ner-re transfer`), "
+        "the documents keep only what the corpus scores: a mention of a type the corpus never annotates would "
+        "be taught as a span to mark and then counted as spurious.",
+        "",
+        "| corpus | kept odin types | relabelled | note |",
+        "|---|---|---|---|",
+    ]
+    for corpus, relabel in SYNTHETIC_RELABEL.items():
+        moved = ", ".join(f"{a} -> {b}" for a, b in relabel.items()) or "-"
+        lines.append(f"| {corpus} | {', '.join(odin_entity_types(corpus))} | {moved} | {SYNTHETIC_NOTES[corpus]} |")
+    lines += [
+        "",
+        "Relations are kept only where the corpus scores one (BioRED: treats), and never for the CRF, which "
+        "learns no relations.",
         "",
     ]
     return "\n".join(lines)

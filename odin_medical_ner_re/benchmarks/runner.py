@@ -61,6 +61,46 @@ def _restrict(
     return out
 
 
+def without_negatives(splits: dict[str, list[Document]]) -> dict[str, list[Document]]:
+    """``splits`` without ADE's negative sentences (why: see the module docstring); other corpora unchanged."""
+    return {part: [d for d in docs if not d.metadata.get("negative")] for part, docs in splits.items()}
+
+
+def require_split(corpus_name: str, splits: dict[str, list[Document]], split: str) -> None:
+    """Raise the user-facing error for a split the corpus folder does not hold."""
+    if split in splits:
+        return
+    hint = (
+        " (BioRED's Test.PubTator is not distributed here: put it beside the others)"
+        if corpus_name == "biored"
+        else ""
+    )
+    raise UserInputError(f"split {split!r} of {corpus_name} not found; available: {', '.join(splits)}{hint}")
+
+
+def score_predictions(
+    corpus_name: str, label_set: str, predictions: list[dict[str, Any]], gold: Sequence[Document]
+) -> dict[str, Any]:
+    """The scoring report (plus its flat keys) of ``predictions`` against ``gold``.
+
+    Predictions are first limited to the types the corpus can judge in ``label_set``
+    (:func:`scored_types`); relation modes are scored only when it judges a relation type.
+    Every front door that scores on a corpus (``benchmark``, ``transfer``) goes through here,
+    so their numbers are comparable.
+    """
+    entity_types, relation_types = label_names(corpus_name, label_set)
+    judged_entities, judged_relations = scored_types(corpus_name, label_set)
+    report = score_documents(
+        _restrict(predictions, judged_entities, judged_relations),
+        [doc.to_dict() for doc in gold],
+        entity_labels=entity_types,
+        relation_labels=relation_types,
+        relation_modes=RELATION_MODES if judged_relations else (),
+    )
+    report.update(flatten(report))
+    return report
+
+
 def _model_predictions(
     model_dir: str, documents: list[Document], labels: tuple[Sequence[str], Sequence[str]], batch_size: int = 32
 ) -> list[dict[str, Any]]:
@@ -132,25 +172,15 @@ def run_benchmark(
     splits = load_benchmark_documents(corpus.name, data_dir, label_set)
     excluded = 0
     if not include_negatives:
-        kept = {part: [d for d in docs if not d.metadata.get("negative")] for part, docs in splits.items()}
+        kept = without_negatives(splits)
         excluded = len(splits.get(split, [])) - len(kept.get(split, []))  # in the scored split
         splits = kept
-    if split not in splits:
-        hint = (
-            " (BioRED's Test.PubTator is not distributed here: put it beside the others)"
-            if corpus.name == "biored"
-            else ""
-        )
-        raise UserInputError(
-            f"split {split!r} of {corpus.name} not found; available: {', '.join(splits)}{hint}"
-        )
+    require_split(corpus.name, splits, split)
     loaded = time.perf_counter()
     predictions = predict(system, splits, split, corpus.name, label_set, model_dir, batch_size)
     predicted = time.perf_counter()
-    entity_types, relation_types = label_names(corpus.name, label_set)
     judged_entities, judged_relations = scored_types(corpus.name, label_set)
-    predictions = _restrict(predictions, judged_entities, judged_relations)
-    gold = [doc.to_dict() for doc in splits[split]]
+    predictions = _restrict(predictions, judged_entities, judged_relations)  # the document pairs too
     report: dict[str, Any] = {
         "benchmark": corpus.name,
         "split": split,
@@ -161,16 +191,7 @@ def run_benchmark(
         "scored_entity_types": list(judged_entities),
         "relation_types": list(judged_relations),
     }
-    report.update(
-        score_documents(
-            predictions,
-            gold,
-            entity_labels=entity_types,
-            relation_labels=relation_types,
-            relation_modes=RELATION_MODES if judged_relations else (),
-        )
-    )
-    report.update(flatten(report))
+    report.update(score_predictions(corpus.name, label_set, predictions, splits[split]))
     if corpus.document_level_relations and judged_relations:
         report["document_level_re"] = score_document_pairs(
             document_pairs(splits[split]), predicted_document_pairs(predictions, splits[split])
