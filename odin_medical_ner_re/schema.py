@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import UserInputError
+from .files import atomic_open, check_output_file
+from .reading import read_text
 
 ENTITY_TYPES: tuple[str, ...] = ("Disease", "Symptom", "Drug", "Procedure", "Lab_Test")
 RELATION_TYPES: tuple[str, ...] = ("treats", "causes", "indicates", "prevents")
@@ -231,27 +232,15 @@ def save_documents(
     fmt = fmt or ("jsonl" if target.suffix == ".jsonl" else "json")
     if fmt not in ("json", "jsonl"):
         raise UserInputError(f"unknown format {fmt!r}: use json or jsonl")
-    if target.is_dir():
-        raise UserInputError(f"output {target} is an existing directory; give a file path")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise UserInputError(f"output directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UserInputError(f"output directory {parent} is not writable")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            if fmt == "jsonl":
-                for doc in documents:
-                    handle.write(json.dumps(doc.to_dict(), ensure_ascii=False))
-                    handle.write("\n")
-            else:
-                handle.write(documents_to_json(documents))
+    check_output_file(target)
+    with atomic_open(target, "w") as handle:
+        if fmt == "jsonl":
+            for doc in documents:
+                handle.write(json.dumps(doc.to_dict(), ensure_ascii=False))
                 handle.write("\n")
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        else:
+            handle.write(documents_to_json(documents))
+            handle.write("\n")
     return target
 
 
@@ -260,7 +249,7 @@ def iter_raw_documents(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict
     source = Path(path)
     if not source.is_file():
         raise UserInputError(f"{source}: no such file")
-    text = source.read_text(encoding="utf-8")
+    text = read_text(source)
     stripped = text.lstrip()
     if source.suffix == ".jsonl" or (
         stripped.startswith("{") and "\n{" in stripped and not _is_one_json(text)
@@ -299,9 +288,10 @@ def load_documents(path: str | os.PathLike[str], *, check: bool = True) -> list[
     """Read documents written by :func:`save_documents` or in the seed's shape.
 
     With ``check`` every document is validated and the first invalid one is reported
-    with its id and all of its problems.
+    with its id and all of its problems; a document id seen before is an error too.
     """
     documents = []
+    seen: dict[str, str] = {}
     for index, (location, raw) in enumerate(iter_raw_documents(path)):
         try:
             doc = Document.from_dict(raw, default_id=f"doc-{index}")
@@ -311,5 +301,8 @@ def load_documents(path: str | os.PathLike[str], *, check: bool = True) -> list[
             problems = validate(doc)
             if problems:
                 raise UserInputError(f"{location}: document {doc.id} is invalid: {'; '.join(problems)}")
+            if doc.id in seen:  # scores and splits key on ids: a repeat is silently merged otherwise
+                raise UserInputError(f"{location}: duplicate document id {doc.id!r} (first at {seen[doc.id]})")
+            seen[doc.id] = location
         documents.append(doc)
     return documents
