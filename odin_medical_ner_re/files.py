@@ -145,6 +145,30 @@ def check_output_parent(path: str | os.PathLike[str], need_bytes: int = 0) -> Pa
     return target
 
 
+def check_output_dir(
+    path: str | os.PathLike[str],
+    *,
+    writes: Iterable[str] = (),
+    inputs: Iterable[str | os.PathLike[str] | None] = (),
+) -> Path:
+    """An output folder checked before the work, without creating it (a failed run leaves nothing).
+
+    ``writes`` names the files the command will put there: none may be one of ``inputs``.
+    """
+    directory = Path(path)
+    if directory.exists() and not directory.is_dir():
+        raise UserInputError(f"output {directory} exists and is not a directory")
+    sources = [s for s in inputs if s is not None]
+    for name in writes:
+        refuse_inputs(directory / name, sources)
+    if directory.is_dir():
+        _probe_writable(directory)
+        check_room(directory)
+    else:
+        check_output_parent(directory)
+    return directory
+
+
 def prepare_output_dir(
     path: str | os.PathLike[str],
     *,
