@@ -239,9 +239,22 @@ def save_documents(
                 handle.write(json.dumps(doc.to_dict(), ensure_ascii=False))
                 handle.write("\n")
         else:
-            handle.write(documents_to_json(documents))
-            handle.write("\n")
+            _write_json_array(documents, handle)
     return target
+
+
+def _write_json_array(documents: Iterable[Document], handle: Any) -> None:
+    """The bytes of :func:`documents_to_json` plus a newline, one document at a time.
+
+    ``json.dumps`` of the whole list would hold every note in memory (gigabytes for millions);
+    a document's own ``indent=1`` text shifted by one space is what the list's indent gives it.
+    """
+    first = True
+    for doc in documents:
+        handle.write("[\n " if first else ",\n ")
+        handle.write(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1).replace("\n", "\n "))
+        first = False
+    handle.write("[]\n" if first else "\n]\n")
 
 
 def iter_raw_documents(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -23,11 +23,16 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
+from ..files import check_room, human_bytes
 from ..generator import MedicalTextGenerator
 from ..schema import Document, save_documents
 from ..stats import StatisticsAccumulator, format_statistics
 
 FORMATS: tuple[str, ...] = ("json", "jsonl")
+#: Notes per file at most: 10 million simple notes are already ~20 GB of JSON.
+MAX_SAMPLES = 10_000_000
+#: JSON bytes per note, measured on 500 notes (1k: 1,946, complex: 5,096), rounded up.
+_BYTES_PER_NOTE: dict[str, int] = {"simple": 2_000, "complex": 5_200}
 
 
 def register(subparsers: Any) -> None:
@@ -58,9 +63,19 @@ def run(args: argparse.Namespace) -> int:
     num_samples = (
         positive_int(args.num_samples, "--num-samples") if args.num_samples is not None else default_size
     )
+    if num_samples > MAX_SAMPLES:
+        raise UserInputError(
+            f"--num-samples must be at most {MAX_SAMPLES:,}, got {num_samples:,}: one JSON file of that many "
+            f"notes is about {human_bytes(num_samples * _BYTES_PER_NOTE.get(complexity, 5_200))}; "
+            "`odin-ner-re build --num-train N` writes sharded parquet instead"
+        )
     seed = integer(args.seed, "--seed")
     fmt = output_format(args.output, args.fmt)
     check_writable(args.output)
+    check_room(
+        args.output.parent if str(args.output.parent) else Path("."),
+        num_samples * _BYTES_PER_NOTE.get(complexity, 5_200),
+    )
     generator = MedicalTextGenerator(seed=seed, complexity=complexity)
     accumulator = StatisticsAccumulator()
     show_progress = not args.quiet and sys.stderr.isatty()
