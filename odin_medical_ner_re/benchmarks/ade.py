@@ -233,4 +233,5 @@ CORPUS = Corpus(
     relation_types=("DRUG-AE", "DRUG-DOSE"),
     load=load_ade,
     description="ADE corpus v2: drug, adverse effect and dose mentions in case-report sentences.",
+    expected={"train": (16829, None), "validation": (2189, None), "test": (1949, None)},
 )
