@@ -27,8 +27,8 @@ def decode_utf8(data: bytes, source: str | os.PathLike[str]) -> str:
         column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
         quoted = shlex.quote(str(source))
         raise UserInputError(
-            f"{source}: line {line}, byte {offset} (column {column}): not UTF-8 (byte 0x{data[offset]:02x}, "
-            f"{err.reason}); a sheet saved as cp1252 (Excel on Windows) converts with "
+            f"{source}, line {line}: not valid UTF-8 (byte 0x{data[offset]:02x} at byte offset {offset}, "
+            f"column {column}: {err.reason}); a file saved as cp1252 (Excel on Windows) converts with "
             f"`iconv -f cp1252 -t utf-8 {quoted} > converted{Path(source).suffix}`"
         ) from None
 
