@@ -14,7 +14,8 @@ The endpoint is any OpenAI-compatible server: http://localhost:8000 (vLLM, TGI, 
 Ollama at http://localhost:11434), https://api.openai.com, https://router.huggingface.co.
 The API key is read from the environment variable named by --api-key-env, never from the
 command line. Exit status 0 when --num notes were accepted, 1 when fewer were (the accepted
-ones are still written), 2 on a usage error.
+ones are still written, also when the run is interrupted), 2 on a usage error. --timeout bounds
+each request in all, so a server that trickles its answer is cut off.
 
 example:
   HF_TOKEN=... odin-ner-re llm-generate --endpoint https://router.huggingface.co/v1 \\
@@ -116,6 +117,10 @@ def run(args: argparse.Namespace) -> int:
     print(stats.summary())
     print(f"wrote {len(documents)} notes to {args.output}")
     if len(documents) < args.num:
-        print(f"warning: only {len(documents)} of {args.num} notes passed validation", file=sys.stderr)
+        print(
+            f"error: only {len(documents)} of {args.num} notes passed validation "
+            f"(the accepted ones are in {args.output}; reasons above)",
+            file=sys.stderr,
+        )
         return 1
     return 0
