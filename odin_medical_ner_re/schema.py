@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +115,7 @@ class Document:
                         negated=bool(raw.get("negated", False)),
                     )
                 )
-            except (KeyError, TypeError, ValueError, AttributeError) as err:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
                 raise UserInputError(
                     f"document {doc_id}: entity {index} is malformed ({err!r}); "
                     "expected fields text, type, start, end"
@@ -257,12 +258,16 @@ def _write_json_array(documents: Iterable[Document], handle: Any) -> None:
     handle.write("[]\n" if first else "\n]\n")
 
 
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def iter_raw_documents(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (location, raw dict) from a JSON array, a JSON object with ``documents``, or JSONL."""
     source = Path(path)
     if not source.is_file():
         raise UserInputError(f"{source}: no such file")
     text = read_text(source)
+    check_surrogates = _LONE_SURROGATE_ESCAPE.search(text) is not None  # rare: checked only then
     stripped = text.lstrip()
     if source.suffix == ".jsonl" or (
         stripped.startswith("{") and "\n{" in stripped and not _is_one_json(text)
@@ -271,14 +276,21 @@ def iter_raw_documents(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict
             if not line.strip():
                 continue
             try:
-                yield f"{source}:{line_number}", json.loads(line)
+                item = json.loads(line)
             except json.JSONDecodeError as err:
                 raise UserInputError(f"{source}: line {line_number}, column {err.colno}: {err.msg}") from None
+            except RecursionError:
+                raise UserInputError(f"{source}: line {line_number}: JSON nested too deeply") from None
+            if check_surrogates:
+                _refuse_lone_surrogates(item, f"{source}:{line_number}")
+            yield f"{source}:{line_number}", item
         return
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise UserInputError(f"{source}: line {err.lineno}, column {err.colno}: {err.msg}") from None
+    except RecursionError:
+        raise UserInputError(f"{source}: JSON nested too deeply") from None
     if isinstance(data, dict) and "documents" in data:
         data = data["documents"]
     if isinstance(data, dict):
@@ -286,7 +298,19 @@ def iter_raw_documents(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict
     if not isinstance(data, list):
         raise UserInputError(f"{source}: expected a JSON array of documents")
     for index, item in enumerate(data):
+        if check_surrogates:
+            _refuse_lone_surrogates(item, f"{source}[{index}]")
         yield f"{source}[{index}]", item
+
+
+def _refuse_lone_surrogates(item: Any, location: str) -> None:
+    """A ``\\ud800`` escape without its pair decodes to a string that can be neither printed nor saved."""
+    try:
+        json.dumps(item, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise UserInputError(
+            f"{location}: a \\u{ord(err.object[err.start]):04x} escape is half a surrogate pair, not a character"
+        ) from None
 
 
 def _is_one_json(text: str) -> bool:
