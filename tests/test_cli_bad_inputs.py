@@ -353,6 +353,7 @@ CASES: list[Case] = [
         "free",
         fault=_no_room,
     ),
+    Case("build-huge", ["build", "--config", "1k", "--num-train", "1000000000000"], "at most 100,000,000"),
     # llm-generate (arguments; the network rows are below)
     Case(
         "llm-generate-huge-num",

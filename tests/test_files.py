@@ -43,9 +43,10 @@ def test_a_full_disk_is_one_user_error(tmp_path: Path, monkeypatch: pytest.Monke
     def full(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    with pytest.raises(UserInputError, match="cannot write .*No space left on device"), files.atomic_open(
-        tmp_path / "x"
-    ) as handle:
+    with (
+        pytest.raises(UserInputError, match="cannot write .*No space left on device"),
+        files.atomic_open(tmp_path / "x") as handle,
+    ):
         monkeypatch.setattr(handle, "write", full)
         handle.write("x")
     assert list(tmp_path.iterdir()) == []
@@ -64,7 +65,9 @@ def test_outputs_that_are_inputs_are_refused(tmp_path: Path) -> None:
         files.check_output_dir(tmp_path, writes=("data.jsonl",), inputs=(str(source),))
 
 
-def test_output_folders_are_checked_without_being_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_output_folders_are_checked_without_being_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "afile").write_text("x")
     with pytest.raises(UserInputError, match="not a directory"):
         files.check_output_dir(tmp_path / "afile")

@@ -30,7 +30,9 @@ def _pred(**change: object) -> dict:
 
 
 def test_span_text_that_is_not_the_text_is_an_error_naming_it() -> None:
-    with pytest.raises(UserInputError, match=r"prediction document 0 \(id 'n1'\): entity 0 \(id 'E1'\) text 'Aspirine'"):
+    with pytest.raises(
+        UserInputError, match=r"prediction document 0 \(id 'n1'\): entity 0 \(id 'E1'\) text 'Aspirine'"
+    ):
         check_scoring_inputs([_pred(text="Aspirine")], [REF])
 
 
