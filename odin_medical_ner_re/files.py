@@ -37,7 +37,8 @@ MIN_FREE_BYTES = 1 << 20
 _STORAGE_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO}
 )
-#: Temporary files and folders being written now; removed on a signal or at exit.
+#: Temporary files and folders being written now; whatever a signal interrupted is removed
+#: when the command ends (:func:`signals_cleanup`).
 _LIVE: set[str] = set()
 
 

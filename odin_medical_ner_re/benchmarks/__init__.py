@@ -105,7 +105,10 @@ def _example(doc: Document, config: str, split: str) -> dict[str, Any]:
 
 
 def load_benchmark(
-    name: str, data_dir: str | os.PathLike[str] | None = None, label_set: str = "native"
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    label_set: str = "native",
+    allow_subset: bool = False,
 ) -> datasets.DatasetDict:
     """A corpus as a ``DatasetDict`` with the synthetic builder's features.
 
@@ -114,7 +117,7 @@ def load_benchmark(
     builder's): use :func:`load_benchmark_documents` and :func:`document_pairs` for them.
     """
     corpus = get_corpus(name)
-    splits = load_benchmark_documents(name, data_dir, label_set)
+    splits = load_benchmark_documents(name, data_dir, label_set, allow_subset)
     features = benchmark_features(corpus.name, label_set)
     config = f"{corpus.name}-{label_set}"
     return datasets.DatasetDict(
