@@ -31,11 +31,22 @@ from typing import IO, Any
 
 from .errors import Terminated, UserInputError
 
+#: Longest output file name: the temporary beside it adds a dot and a random suffix (255 in all).
+MAX_NAME_BYTES = 230
 #: Below this much free space an output folder is refused before the work starts.
 MIN_FREE_BYTES = 1 << 20
 #: Errors of the file system (not of the program) that become one ``error:`` line.
 _STORAGE_ERRNOS = frozenset(
-    {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.EIO}
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EFBIG,
+        errno.EIO,
+        errno.ENAMETOOLONG,
+    }
 )
 #: Temporary files and folders being written now; whatever a signal interrupted is removed
 #: when the command ends (:func:`signals_cleanup`).
@@ -122,6 +133,12 @@ def check_output_file(
     target = Path(path)
     if target.is_dir():
         raise UserInputError(f"{what} {target} is an existing directory; give a file path")
+    if target.is_symlink() and not target.exists():
+        raise UserInputError(f"{what} {target} is a link to nothing ({os.readlink(target)})")
+    if target.exists() and not target.is_file():  # /dev/stdout, a FIFO: a rename would replace the node
+        raise UserInputError(f"{what} {target} is not a regular file; give a file path")
+    if len(os.fsencode(target.name)) > MAX_NAME_BYTES:
+        raise UserInputError(f"{what} {target}: file name longer than {MAX_NAME_BYTES} bytes")
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.exists():
         raise UserInputError(f"output directory {parent} does not exist")
@@ -241,6 +258,8 @@ def temporary_path(target: str | os.PathLike[str], suffix: str = ".tmp") -> Iter
     SIGTERM the temporary is removed and ``target`` is left as it was.
     """
     final = Path(target)
+    if final.is_symlink():  # write through the link: replacing it would leave its target stale
+        final = final.resolve()
     parent = final.parent if str(final.parent) else Path(".")
     try:
         fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix, dir=parent)

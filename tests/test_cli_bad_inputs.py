@@ -87,6 +87,7 @@ def _make_inputs(root: Path) -> None:
     (root / "prev" / "report.json").write_bytes((root / "good.jsonl").read_bytes())
     (root / "afile").write_text("not a folder\n")
     (root / "good-link.jsonl").symlink_to(root / "good.jsonl")
+    (root / "dangling.json").symlink_to(root / "nowhere" / "x.json")
     review = root / "review"
     review.mkdir()
     (review / "documents.jsonl").write_bytes((root / "good.jsonl").read_bytes())
@@ -146,9 +147,13 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def workspace(pristine: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "ws"
-    shutil.copytree(pristine, root, symlinks=False)
-    (root / "good-link.jsonl").unlink()
-    (root / "good-link.jsonl").symlink_to(root / "good.jsonl")
+    shutil.copytree(pristine, root, symlinks=True)
+    for name, target in (
+        ("good-link.jsonl", root / "good.jsonl"),
+        ("dangling.json", root / "nowhere" / "x.json"),
+    ):
+        (root / name).unlink()
+        (root / name).symlink_to(target)
     monkeypatch.chdir(root)
     monkeypatch.setenv("ODIN_KNOWLEDGE_DIR", str(FIXTURE_KB))
     monkeypatch.delenv("ODIN_BENCHMARKS_DIR", raising=False)
@@ -220,6 +225,13 @@ CASES: list[Case] = [
         ["evaluate", "--predictions", "unknown_type.jsonl", "--references", "good.jsonl"],
         "unknown type 'Medication'",
     ),
+    Case("evaluate-output-is-a-device", [*EV, "--output", "/dev/null"], "not a regular file"),
+    Case(
+        "evaluate-output-name-too-long",
+        [*EV, "--output", "out/" + "n" * 250 + ".json"],
+        "longer than 230 bytes",
+    ),
+    Case("evaluate-output-dangling-link", [*EV, "--output", "dangling.json"], "link to nothing"),
     Case("evaluate-no-output-folder", [*EV, "--output", "nowhere/r.json"], "does not exist"),
     Case("evaluate-output-under-a-file", [*EV, "--output", "afile/r.json"], "not a directory"),
     Case("evaluate-no-room", [*EV, "--output", "out/r.json"], "free", fault=_no_room),

@@ -103,3 +103,10 @@ def test_sigterm_unwinds_and_removes_the_temporary(tmp_path: Path) -> None:
     assert caught.value.exit_code == 143
     assert list(tmp_path.iterdir()) == []
     assert signal.getsignal(signal.SIGTERM) == before  # the previous handler is back
+
+
+def test_a_link_is_written_through_not_replaced(tmp_path: Path) -> None:
+    (tmp_path / "real.json").write_text("old")
+    (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
+    files.atomic_write_text(files.check_output_file(tmp_path / "link.json"), "new")
+    assert (tmp_path / "link.json").is_symlink() and (tmp_path / "real.json").read_text() == "new"
