@@ -96,6 +96,22 @@ def refuse_inputs(
             )
 
 
+def refuse_replacing_inputs(
+    folder: str | os.PathLike[str], inputs: Iterable[str | os.PathLike[str] | None]
+) -> None:
+    """Refuse to replace ``folder`` when it is, or holds, one of the inputs (they would be deleted)."""
+    target = Path(folder).resolve()
+    for source in inputs:
+        if source is None or not str(source) or not Path(source).exists():
+            continue
+        resolved = Path(source).resolve()
+        if resolved == target or target in resolved.parents:
+            raise UserInputError(
+                f"output folder {folder} holds the input {source}; replacing it would destroy the input: "
+                "choose another output folder"
+            )
+
+
 def check_room(folder: Path, need_bytes: int = MIN_FREE_BYTES) -> None:
     """Refuse a folder on a file system without ``need_bytes`` free (a full disk fails late otherwise)."""
     try:

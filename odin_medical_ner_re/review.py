@@ -370,7 +370,9 @@ def score_sheet(path: str | os.PathLike[str]) -> ReviewScores:
     try:
         return _scores(reader, source)
     except csv.Error as err:
-        raise UserInputError(f"{source}: row {reader.line_num}: not a readable CSV row ({err})") from None
+        raise UserInputError(
+            f"{source}: line {reader.line_num + 1}: not a readable CSV row ({err})"
+        ) from None
 
 
 def _scores(reader: csv.DictReader, source: Path) -> ReviewScores:

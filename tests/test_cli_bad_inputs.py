@@ -264,6 +264,11 @@ CASES: list[Case] = [
     Case("augment-no-output-folder", ["augment", "good.jsonl", "nowhere/a.jsonl"], "does not exist"),
     Case("augment-folder-exists", ["augment", "good.jsonl", "review"], "--overwrite"),
     Case(
+        "augment-replacing-the-folder-of-its-input",
+        ["augment", "review/documents.jsonl", "review", "--overwrite"],
+        "holds the input",
+    ),
+    Case(
         "augment-disk-full",
         ["augment", "good.jsonl", "out/a.jsonl"],
         "No space left",

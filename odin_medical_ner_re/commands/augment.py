@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
-from ..files import check_output_file, check_output_parent, dir_mode, refuse_inputs, staging_dir
+from ..files import check_output_file, check_output_parent, dir_mode, refuse_replacing_inputs, staging_dir
 
 #: Copies per document at most (see the --factor error for why).
 MAX_FACTOR = 100
@@ -128,7 +128,7 @@ def _check_output(source: str, output: str, overwrite: bool) -> None:
     if target.suffix in (".json", ".jsonl"):
         check_output_file(target, inputs=(source,))
         return
-    refuse_inputs(target, (source,))
+    refuse_replacing_inputs(target, (source,))
     if target.exists() and any(target.iterdir() if target.is_dir() else [target]) and not overwrite:
         raise UserInputError(f"{target} exists; pass --overwrite to replace it")
     check_output_parent(target)
