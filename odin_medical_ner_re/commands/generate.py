@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
-from ..files import check_room, human_bytes
+from ..files import check_output_file, check_room, human_bytes
 from ..generator import MedicalTextGenerator
 from ..schema import Document, save_documents
 from ..stats import StatisticsAccumulator, format_statistics
@@ -142,20 +141,5 @@ def output_format(path: Path, fmt: str | None) -> str:
 
 
 def check_writable(path: Path) -> None:
-    """Fail before generating anything if the output cannot be written.
-
-    Creating (and removing) a temporary file in the target folder is the only test that
-    also catches read-only file systems and permissions that ``os.access`` misjudges.
-    """
-    if path.is_dir():
-        raise UserInputError(f"output {path} is an existing directory; give a file path")
-    parent = path.parent
-    if not parent.exists():
-        raise UserInputError(f"output directory {parent} does not exist")
-    if not parent.is_dir():
-        raise UserInputError(f"output {path}: {parent} is not a directory")
-    try:
-        with tempfile.TemporaryFile(dir=parent):
-            pass
-    except OSError as err:
-        raise UserInputError(f"output directory {parent} is not writable ({err.strerror or err})") from None
+    """Fail before generating anything if the output cannot be written (see :func:`~..files.check_output_file`)."""
+    check_output_file(path)
