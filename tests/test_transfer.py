@@ -24,6 +24,13 @@ from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.schema import Document, Entity, Relation, load_documents
 
 
+@pytest.fixture(autouse=True)
+def _small_corpora_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixture corpora are small slices of the real files, on purpose."""
+    monkeypatch.setenv("ODIN_BENCHMARKS_ALLOW_SUBSET", "1")
+
+
+
 @pytest.fixture()
 def fixture_kb(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ODIN_KNOWLEDGE_DIR", str(FIXTURE_KB))
@@ -226,8 +233,8 @@ def test_the_output_must_not_be_the_synthetic_input(corpus_dir: Path, tmp_path: 
 
 
 def _ade_corpus(root: Path) -> Path:
-    """Three annotated train sentences, one validation sentence, and negatives in both splits."""
-    wanted = {"train": 2, "validation": 1}
+    """Three annotated train sentences, one validation and one test sentence, negatives in two splits."""
+    wanted = {"train": 2, "validation": 1, "test": 1}
     pmids: dict[str, list[str]] = {split: [] for split in wanted}
     number = 5_000_000
     while any(len(pmids[split]) < n for split, n in wanted.items()):
@@ -236,7 +243,7 @@ def _ade_corpus(root: Path) -> Path:
             pmids[split].append(str(number))
         number += 1
     sentence = "Hepatitis after isoniazid."
-    lines = [f"{pmid}|{sentence}|Hepatitis|0|9|isoniazid|16|25" for pmid in (*pmids["train"], *pmids["validation"])]
+    lines = [f"{pmid}|{sentence}|Hepatitis|0|9|isoniazid|16|25" for pmid in (*pmids["train"], *pmids["validation"], *pmids["test"])]
     lines.append(f"{pmids['train'][0]}|Rash with amoxicillin.|Rash|30|34|amoxicillin|40|51")
     folder = root / "ade_corpus_v2"
     folder.mkdir(parents=True)
@@ -282,7 +289,7 @@ def test_bad_inputs_fail_before_training(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"\xff\xfe not text", "not UTF-8 text"),
+        (b"\xff\xfe not text", "not valid UTF-8"),
         (b'{"id": "a", "text": "x"\n', "line 1"),
         (b'{"id": "a", "text": "flu", "entities": [{"id": "T1", "type": "Disease", "start": 0, "end": 9}]}\n', "invalid"),
     ],
