@@ -93,11 +93,10 @@ _DOC = itemgetter(0)  # the document index of any key
 _TYPE = itemgetter(3)  # of an entity or a (doc, start, end, type) key
 _KEY_TYPE = itemgetter(1)  # of a relation or a (doc, type, ...) bag key
 _DOC_SPAN = itemgetter(0, 1, 2)
+_END = itemgetter(2)
 _DOC_SPAN_TYPE = itemgetter(0, 1, 2, 3)
 _DOC_TYPE_TEXT = itemgetter(0, 3, 4)
 _NO_LIMIT = sys.maxsize
-#: Below this many gold leftovers a sweep scans from the first one instead of bisecting.
-_SMALL = 8
 
 
 # --------------------------------------------------------------------------- public helpers
@@ -533,58 +532,104 @@ def _more_than_once(item: tuple[tuple, int]) -> bool:
     return item[1] > 1
 
 
-def _by_document(golds: list[tuple], preds: list[tuple]) -> list[tuple[list[tuple], list[tuple]]]:
-    """Leftovers grouped per document (each sorted by span), for documents with both sides."""
-    gold_groups = {d: list(group) for d, group in itertools.groupby(sorted(golds), key=_DOC)}
-    pairs = []
-    for d, group in itertools.groupby(sorted(preds), key=_DOC):
-        doc_golds = gold_groups.get(d)
-        if doc_golds:
-            pairs.append((doc_golds, list(group)))
-    return pairs
+def _positions(keys: list[tuple], width: int) -> list[tuple]:
+    """``(doc, start, end[, type])`` keys as sorted ``(doc * width + start, doc * width + end[, type])``.
+
+    With ``width`` above every offset, spans of different documents can never overlap and the
+    sort order is the (doc, start, end, type) order, so one sweep covers all documents at once.
+    """
+    if len(keys[0]) == 4:
+        return sorted([(d * width + start, d * width + end, kind) for d, start, end, kind in keys])
+    return sorted([(d * width + start, d * width + end) for d, start, end in keys])
 
 
-def _sweep(golds: Sequence[tuple], preds: list[tuple], typed: bool) -> tuple[int, int]:
-    """Greedy overlap matching inside one document; returns (same-type matches, other matches).
+def _reach(golds: Sequence[tuple]) -> list[int]:
+    """Running maximum of the gold ends: golds before ``bisect_right(reach, start)`` end before ``start``."""
+    return list(itertools.accumulate((gold[1] for gold in golds), max))
 
-    Items are ``(doc, start, end[, type])`` sorted by span. Untyped: each prediction takes the
-    first unused overlapping gold entity (counted as "other"). Typed (``ent_type``): the unused
-    overlapping same-type gold entity with the closest boundaries (the first on ties), else the
-    first unused overlapping one of another type. The scan starts at the first gold entity whose
-    running maximum end passes the prediction's start (bisect) and stops at the first one that
-    starts after the prediction's end, so it only visits neighbours.
+
+def _sweep(golds: Sequence[tuple], preds: list[tuple]) -> int:
+    """Greedy overlap matching of sorted ``(start, end, ...)`` items: each prediction takes the first
+    unused overlapping gold item. Returns the number of matches.
+
+    The scan starts at the first gold item whose running maximum end passes the prediction's
+    start (bisect) and stops at the first one that starts after the prediction's end, so it
+    only visits neighbours.
     """
     if not golds or not preds:
-        return 0, 0
+        return 0
     n = len(golds)
-    reach = list(itertools.accumulate((gold[2] for gold in golds), max)) if n > _SMALL else None
+    reach = _reach(golds)
     used = [False] * n
-    same = other = 0
+    matched = 0
     for pred in preds:
-        start, end = pred[1], pred[2]
-        kind = pred[3] if typed else None
-        best, best_distance, first = -1, 0, -1
-        for position in range(bisect.bisect_right(reach, start) if reach else 0, n):
+        start, end = pred[0], pred[1]
+        for position in range(bisect.bisect_right(reach, start), n):
             gold = golds[position]
-            if gold[1] >= end:
+            if gold[0] >= end:
                 break
-            if used[position] or gold[2] <= start:
+            if not used[position] and gold[1] > start:
+                used[position] = True
+                matched += 1
+                break
+    return matched
+
+
+def _overlaps(golds: Sequence[tuple], preds: list[tuple], tally: _EntityTally) -> None:
+    """The four overlap matchings of sorted ``(start, end, type)`` items, in one scan of the neighbours.
+
+    Each matching has its own used flags and is exactly a greedy pass over the predictions:
+    ``strict`` (first unused overlapping gold item, any type: strict/exact *incorrect*),
+    ``ent_type`` (the unused overlapping same-type item with the closest boundaries, the first
+    on ties, else the first unused other-type one), and per type, each type on its own, the
+    first (``type_first``) and the closest (``type_closest``) unused same-type item.
+    """
+    if not golds or not preds:
+        return
+    n = len(golds)
+    reach = _reach(golds)
+    used_any, used_typed, used_first, used_closest = ([False] * n for _ in range(4))
+    strict = same = other = 0
+    type_first, type_closest = tally.type_first, tally.type_closest
+    for start, end, kind in preds:
+        any_at = typed_at = other_at = first_at = closest_at = -1
+        typed_distance = closest_distance = 0
+        for position in range(bisect.bisect_right(reach, start), n):
+            gold_start, gold_end, gold_kind = golds[position]
+            if gold_start >= end:
+                break
+            if gold_end <= start:
                 continue
-            if typed and gold[3] == kind:
-                distance = abs(gold[1] - start) + abs(gold[2] - end)
-                if best < 0 or distance < best_distance:
-                    best, best_distance = position, distance
-            elif first < 0:
-                first = position
-                if not typed:
-                    break
-        if best >= 0:
-            used[best] = True
+            if any_at < 0 and not used_any[position]:
+                any_at = position
+            if gold_kind == kind:
+                distance = abs(gold_start - start) + abs(gold_end - end)
+                if not used_typed[position] and (typed_at < 0 or distance < typed_distance):
+                    typed_at, typed_distance = position, distance
+                if first_at < 0 and not used_first[position]:
+                    first_at = position
+                if not used_closest[position] and (closest_at < 0 or distance < closest_distance):
+                    closest_at, closest_distance = position, distance
+            elif other_at < 0 and not used_typed[position]:
+                other_at = position
+        if any_at >= 0:
+            used_any[any_at] = True
+            strict += 1
+        if typed_at >= 0:
+            used_typed[typed_at] = True
             same += 1
-        elif first >= 0:
-            used[first] = True
+        elif other_at >= 0:
+            used_typed[other_at] = True
             other += 1
-    return same, other
+        if first_at >= 0:
+            used_first[first_at] = True
+            type_first[kind] += 1
+        if closest_at >= 0:
+            used_closest[closest_at] = True
+            type_closest[kind] += 1
+    tally.strict_overlap += strict
+    tally.ent_type_same += same
+    tally.ent_type_other += other
 
 
 def _bag_match(
@@ -668,35 +713,16 @@ def _tally_spans(golds: list[tuple], preds: list[tuple], tally: _EntityTally) ->
     tally.same_span += len(golds) - len(left_golds)
     if not left_golds or not left_preds:
         return
-    for doc_golds, doc_preds in _by_document(left_golds, left_preds):
-        tally.strict_overlap += _sweep(doc_golds, doc_preds, typed=False)[1]
-        same, other = _sweep(doc_golds, doc_preds, typed=True)
-        tally.ent_type_same += same
-        tally.ent_type_other += other
-        _tally_type_overlaps(doc_golds, doc_preds, tally)
+    width = 1 + max(max(map(_END, left_golds)), max(map(_END, left_preds)))
+    _overlaps(_positions(left_golds, width), _positions(left_preds, width), tally)
     # Per span, span-only matching pairs min(gold, predicted) copies, and the same-type pairs
     # already made are among them, so only the leftovers need matching again.
     span_golds, span_preds = _multiset_match(
         list(map(_DOC_SPAN, left_golds)), list(map(_DOC_SPAN, left_preds))
     )
     tally.same_span += len(left_golds) - len(span_golds)
-    for doc_golds, doc_preds in _by_document(span_golds, span_preds):
-        tally.span_overlap += _sweep(doc_golds, doc_preds, typed=False)[1]
-
-
-def _tally_type_overlaps(golds: list[tuple], preds: list[tuple], tally: _EntityTally) -> None:
-    """Per-type overlap matches: each type scored on its own, as nervaluate and seqeval do."""
-    groups: dict[str, tuple[list[tuple], list[tuple]]] = {}
-    for gold in golds:
-        groups.setdefault(gold[3], ([], []))[0].append(gold)
-    for pred in preds:
-        group = groups.get(pred[3])
-        if group is not None:
-            group[1].append(pred)
-    for kind, (type_golds, type_preds) in groups.items():
-        if type_preds:
-            tally.type_first[kind] += _sweep(type_golds, type_preds, typed=False)[1]
-            tally.type_closest[kind] += _sweep(type_golds, type_preds, typed=True)[0]
+    if span_golds and span_preds:
+        tally.span_overlap += _sweep(_positions(span_golds, width), _positions(span_preds, width))
 
 
 #: Bag keys without their type (position 1), by key length: what an *incorrect* match shares.
@@ -898,18 +924,39 @@ def score_documents(
     _check_modes(entity_modes, ENTITY_MODES, "entity")
     _check_modes(relation_modes, RELATION_MODES, "relation")
     with _gc_paused():
-        guess, gold = _read_pairs(
+        return _score(
             predictions,
             references,
             align_text,
             entity_labels if entity_labels is not None else ENTITY_TYPES,
             relation_labels if relation_labels is not None else RELATION_TYPES,
-            with_relations=bool(relation_modes),
+            entity_modes,
+            relation_modes,
         )
-        spanless = bool(guess.spanless or gold.spanless)
-        entities = _tally_entities(gold.entities, guess.entities, spanless, entity_modes)
-        loose = spanless or guess.spanless_arguments or gold.spanless_arguments
-        relations = _tally_relations(gold.relations, guess.relations, loose, relation_modes)
+
+
+def _score(
+    predictions: Iterable[Any],
+    references: Iterable[Any],
+    align_text: bool,
+    entity_labels: Sequence[str],
+    relation_labels: Sequence[str],
+    entity_modes: list[str],
+    relation_modes: list[str],
+) -> dict[str, Any]:
+    """The report of :func:`score_documents`; its columns die on return, before the collector resumes."""
+    guess, gold = _read_pairs(
+        predictions,
+        references,
+        align_text,
+        entity_labels,
+        relation_labels,
+        with_relations=bool(relation_modes),
+    )
+    spanless = bool(guess.spanless or gold.spanless)
+    entities = _tally_entities(gold.entities, guess.entities, spanless, entity_modes)
+    loose = spanless or guess.spanless_arguments or gold.spanless_arguments
+    relations = _tally_relations(gold.relations, guess.relations, loose, relation_modes)
     return {
         "documents": len(gold.ids),
         "aligned": guess.aligned,
