@@ -81,8 +81,9 @@ ENTITY_MODES: tuple[str, ...] = ("strict", "exact", "partial", "ent_type", "type
 RELATION_MODES: tuple[str, ...] = ("strict", "boundaries", "relaxed")
 COUNT_FIELDS: tuple[str, ...] = ("correct", "incorrect", "partial", "missed", "spurious")
 
-#: An entity as scored: (document index, start, end, type, normalized text); start/end are
-#: None when unknown.
+#: An entity as scored: (document index, start, end, type, text as given); start/end are None
+#: when unknown. Texts are normalized only where a mode compares them (``type``, ``relaxed``),
+#: and only for the items the identity pass leaves over.
 ScoredEntity = tuple[int, Any, Any, str, str]
 #: An entity as read: (start, end, type, text as given or None).
 RawEntity = tuple[Any, Any, str, Any]
@@ -95,7 +96,6 @@ _KEY_TYPE = itemgetter(1)  # of a relation or a (doc, type, ...) bag key
 _DOC_SPAN = itemgetter(0, 1, 2)
 _END = itemgetter(2)
 _DOC_SPAN_TYPE = itemgetter(0, 1, 2, 3)
-_DOC_TYPE_TEXT = itemgetter(0, 3, 4)
 _NO_LIMIT = sys.maxsize
 
 
@@ -273,19 +273,17 @@ def _entity_name(item: Any, position: int) -> str:
 
 def _fast_entities(d: int, items: list[Any], text: str | None) -> list[ScoredEntity] | None:
     """Entities of the common shape (string types, int offsets, a text each), or None."""
-    norm, intern = normalize_text, sys.intern  # interned types hash and compare by identity
     try:
-        entities = [
-            (d, item["start"], item["end"], intern(item["type"]), norm(item["text"])) for item in items
-        ]
+        entities = [(d, item["start"], item["end"], item["type"], item["text"]) for item in items]
     except (KeyError, TypeError, AttributeError):
         return None
     limit = len(text) if text is not None else _NO_LIMIT
-    for _, start, end, kind, _ in entities:
+    for _, start, end, kind, mention in entities:
         if (
             type(start) is not int
             or type(end) is not int
             or type(kind) is not str
+            or type(mention) is not str
             or not 0 <= start < end <= limit
         ):
             return None
@@ -316,11 +314,11 @@ def _read_entity(item: Any, position: int, text: str | None, side: _Side, where:
 
 
 def _scored(d: int, entity: RawEntity, text: str | None) -> ScoredEntity:
-    """Attach the document and the normalized text; offsets without a text take the text they cover."""
+    """Attach the document; offsets without a text take the text they cover."""
     start, end, kind, mention = entity
     if mention is None:
         mention = text[start:end] if text is not None and start is not None else ""
-    return d, start, end, kind, normalize_text(mention)
+    return d, start, end, kind, mention
 
 
 def _careful_entities(
@@ -690,11 +688,14 @@ def _tally_entities(
         golds = [entity for entity in golds if entity[1] is not None]
         preds = [entity for entity in preds if entity[1] is not None]
     left_golds, left_preds = _multiset_match(golds, preds)
-    hit_types = _matched_types(golds, left_golds, _TYPE)
+    # the gold types are counted already: matched = all of them minus the leftovers
+    all_types = Counter(map(_TYPE, golds)) if spanless else tally.gold
+    hit_types = all_types - Counter(map(_TYPE, left_golds))
     if "type" in modes:
+        norm = normalize_text
         matched, tally.bag_other_type = _bag_match(
-            list(map(_DOC_TYPE_TEXT, left_golds + gold_loose)),
-            list(map(_DOC_TYPE_TEXT, left_preds + pred_loose)),
+            [(d, kind, norm(mention)) for d, _, _, kind, mention in left_golds + gold_loose],
+            [(d, kind, norm(mention)) for d, _, _, kind, mention in left_preds + pred_loose],
             _DOC_AND_REST[3],
         )
         tally.bag.update(hit_types)
@@ -733,7 +734,8 @@ _RELATION_LOOSE = {"strict": _DOC_AND_REST[8], "boundaries": _DOC_AND_REST[6], "
 def _relation_keys(relations: list[ScoredRelation], mode: str) -> list[tuple]:
     """``(doc, type, ...)`` keys of a relation mode; an argument without a span only matches in relaxed."""
     if mode == "relaxed":
-        return [(d, kind, head[4], tail[4]) for d, kind, head, tail in relations]
+        norm = normalize_text
+        return [(d, kind, norm(head[4]), norm(tail[4])) for d, kind, head, tail in relations]
     if mode == "strict":
         return [
             (d, kind, head[1], head[2], head[3], tail[1], tail[2], tail[3])

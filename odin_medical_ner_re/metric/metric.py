@@ -60,6 +60,8 @@ Args:
         in the document (for generative models); default False.
     entity_labels: names of the entity `ClassLabel` indices; default the dataset's.
     relation_labels: names of the relation `ClassLabel` indices; default the dataset's.
+    entity_modes: the entity modes to compute; default all of them.
+    relation_modes: the relation modes to compute; default all of them (`[]`: entities only).
 Returns:
     For every entity mode m in strict, exact, partial, ent_type, type: `ner_<m>_precision`,
     `ner_<m>_recall`, `ner_<m>_f1`, `ner_<m>_macro_precision`, `ner_<m>_macro_recall`,
@@ -191,6 +193,8 @@ class OdinNerRe(evaluate.Metric):
         align_text: bool = False,
         entity_labels: list[str] | None = None,
         relation_labels: list[str] | None = None,
+        entity_modes: list[str] | tuple[str, ...] = ENTITY_MODES,
+        relation_modes: list[str] | tuple[str, ...] = RELATION_MODES,
     ) -> dict[str, Any]:
         report = score_documents(
             [_decode(document) for document in predictions],
@@ -198,8 +202,8 @@ class OdinNerRe(evaluate.Metric):
             align_text=align_text,
             entity_labels=entity_labels,
             relation_labels=relation_labels,
-            entity_modes=ENTITY_MODES,
-            relation_modes=RELATION_MODES,
+            entity_modes=entity_modes,
+            relation_modes=relation_modes,
         )
         return {
             **flatten(report),
