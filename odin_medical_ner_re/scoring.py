@@ -204,12 +204,20 @@ class _Where:
 
 
 class _Columns:
-    """One side's documents, flattened."""
+    """One side's documents, flattened.
+
+    ``entities`` holds only the entities that reading did not already pair with an identical
+    entity of the other side: documents of the common shape are compared as they are read
+    (:func:`_read_side`), so most entities never become scored tuples at all. ``type_counts``
+    counts every entity.
+    """
 
     def __init__(self) -> None:
         self.ids: list[Any] = []
         self.texts: list[str | None] = []
         self.entities: list[ScoredEntity] = []
+        self.rows: list[list[RawEntity] | None] = []  # per document: (start, end, type, text), or None
+        self.type_counts: Counter[str] = Counter()
         self.relations: list[ScoredRelation] = []
         self.aligned = 0
         self.spanless = 0  # entities without a span
@@ -271,14 +279,19 @@ def _entity_name(item: Any, position: int) -> str:
     return f"entity {position} (id {_get(item, 'id')!r})"
 
 
-def _fast_entities(d: int, items: list[Any], text: str | None) -> list[ScoredEntity] | None:
-    """Entities of the common shape (string types, int offsets, a text each), or None."""
+_ROW = itemgetter("start", "end", "type", "text")
+_ROW_TYPE = itemgetter(2)
+
+
+def _fast_rows(items: list[Any], text: str | None) -> list[RawEntity] | None:
+    """``(start, end, type, text)`` of entities of the common shape (string types and texts, int
+    offsets inside the text), fetched in C; None when any entity is of another shape."""
     try:
-        entities = [(d, item["start"], item["end"], item["type"], item["text"]) for item in items]
+        rows = list(map(_ROW, items))
     except (KeyError, TypeError, AttributeError):
         return None
     limit = len(text) if text is not None else _NO_LIMIT
-    for _, start, end, kind, mention in entities:
+    for start, end, kind, mention in rows:
         if (
             type(start) is not int
             or type(end) is not int
@@ -287,7 +300,7 @@ def _fast_entities(d: int, items: list[Any], text: str | None) -> list[ScoredEnt
             or not 0 <= start < end <= limit
         ):
             return None
-    return entities
+    return rows
 
 
 def _read_entity(item: Any, position: int, text: str | None, side: _Side, where: _Where) -> RawEntity:
@@ -347,11 +360,24 @@ def _align_fields(fields: list[RawEntity], text: str | None) -> int:
 
 
 def _read_side(
-    docs: list[Any], side: _Side, fallback_texts: list[str | None] | None, align: bool, with_relations: bool
+    docs: list[Any],
+    side: _Side,
+    fallback_texts: list[str | None] | None,
+    align: bool,
+    with_relations: bool,
+    gold: _Columns | None = None,
 ) -> _Columns:
-    """Flatten one side's documents into columns (relations only when they will be scored)."""
+    """Flatten one side's documents into columns (relations only when they will be scored).
+
+    The references are read first (``gold`` None) and keep each document's rows; reading the
+    predictions (``gold`` given) pairs every document's identical entities with the
+    reference's at once and hands only the rest of both sides on as scored tuples. That
+    pairing is one-to-one per identical key, so it is a first step of every mode's matching
+    (see :func:`_tally_entities`). Documents of any other shape keep all their entities.
+    """
     columns = _Columns()
     entities, relations = columns.entities, columns.relations
+    careful_types: Counter[str] = Counter()
     for d, raw in enumerate(docs):
         doc = raw if type(raw) is dict else _as_mapping(raw, _Where(side.name, d, None))
         text = doc.get("text")
@@ -364,23 +390,44 @@ def _read_side(
         items = doc.get("entities")
         if type(items) is not list:
             items = _rows(items, _Where(side.name, d, doc.get("id")), "entities")
-        found = _fast_entities(d, items, text) if items else []
-        if found is None:
+        rows = _fast_rows(items, text) if items else []
+        columns.rows.append(rows)
+        gold_rows = gold.rows[d] if gold is not None else None
+        found: list[ScoredEntity] | None = None
+        if rows is None:
             where = _Where(side.name, d, doc.get("id"))
             found, aligned, spanless = _careful_entities(d, items, text, side, where, align)
             columns.aligned += aligned
             columns.spanless += spanless
-        entities.extend(found)
+            careful_types.update(map(_TYPE, found))
+            entities.extend(found)
+            if gold_rows:
+                gold.entities.extend([(d, *row) for row in gold_rows])  # type: ignore[union-attr]
+        elif gold is not None:
+            if gold_rows is None:
+                entities.extend([(d, *row) for row in rows])
+            elif rows != gold_rows:
+                gold_set, pred_set = set(gold_rows), set(rows)
+                if len(gold_set) == len(gold_rows) and len(pred_set) == len(rows):
+                    left_gold, left_pred = gold_set - pred_set, pred_set - gold_set
+                else:
+                    left_gold, left_pred = _multiset_match(gold_rows, rows)
+                gold.entities.extend([(d, *row) for row in left_gold])
+                entities.extend([(d, *row) for row in left_pred])
         raw_relations = doc.get("relations") if with_relations else None
         if raw_relations:
             if type(raw_relations) is not list:
                 raw_relations = _rows(raw_relations, _Where(side.name, d, doc.get("id")), "relations")
+            if found is None:
+                found = [(d, *row) for row in rows]  # type: ignore[union-attr]
             resolved = _fast_relations(d, raw_relations, items, found)
             if resolved is None:
                 where = _Where(side.name, d, doc.get("id"))
                 resolved = _read_relations(d, raw_relations, items, found, text, side, where)
                 columns.spanless_arguments |= any(r[2][1] is None or r[3][1] is None for r in resolved)
             relations.extend(resolved)
+    columns.type_counts = careful_types
+    columns.type_counts.update(map(_ROW_TYPE, itertools.chain.from_iterable(filter(None, columns.rows))))
     return columns
 
 
@@ -474,7 +521,7 @@ def _read_pairs(
         )
     gold = _read_side(refs, _Side("reference", entity_labels, relation_labels), None, False, with_relations)
     pred_side = _Side("prediction", entity_labels, relation_labels)
-    guess = _read_side(preds, pred_side, gold.texts, align_text, with_relations)
+    guess = _read_side(preds, pred_side, gold.texts, align_text, with_relations, gold)
     for index, (guess_id, gold_id) in enumerate(zip(guess.ids, gold.ids, strict=True)):
         if gold_id is not None and guess_id is not None and str(gold_id) != str(guess_id):
             raise UserInputError(
@@ -667,19 +714,20 @@ class _EntityTally:
         self.bag_other_type = 0  # type mode INC
 
 
-def _tally_entities(
-    golds: list[ScoredEntity], preds: list[ScoredEntity], spanless: bool, modes: Sequence[str]
-) -> _EntityTally:
+def _tally_entities(gold: _Columns, guess: _Columns, spanless: bool, modes: Sequence[str]) -> _EntityTally:
     """Run the matchings that the requested ``modes`` need.
 
     Identical entities (document, span, type and text) are paired first: that pairing refines
     every mode's key, and per key a one-to-one matching pairs min(gold, predicted) copies, so
-    each mode only has to match the (few) leftovers. Entities without a span only take part in
-    the ``type`` bag.
+    each mode only has to match the (few) leftovers. Reading already paired the identical
+    entities of documents of the common shape, so ``entities`` of both sides hold only what
+    is left of those and every entity of the others. Entities without a span only take part
+    in the ``type`` bag.
     """
     tally = _EntityTally()
-    tally.gold.update(map(_TYPE, golds))
-    tally.pred.update(map(_TYPE, preds))
+    tally.gold.update(gold.type_counts)
+    tally.pred.update(guess.type_counts)
+    golds, preds = gold.entities, guess.entities
     gold_loose: list[ScoredEntity] = []
     pred_loose: list[ScoredEntity] = []
     if spanless:
@@ -688,9 +736,9 @@ def _tally_entities(
         golds = [entity for entity in golds if entity[1] is not None]
         preds = [entity for entity in preds if entity[1] is not None]
     left_golds, left_preds = _multiset_match(golds, preds)
-    # the gold types are counted already: matched = all of them minus the leftovers
-    all_types = Counter(map(_TYPE, golds)) if spanless else tally.gold
-    hit_types = all_types - Counter(map(_TYPE, left_golds))
+    # matched = every gold entity with a span minus those left over
+    spanned = tally.gold - Counter(map(_TYPE, gold_loose)) if gold_loose else tally.gold
+    hit_types = spanned - Counter(map(_TYPE, left_golds))
     if "type" in modes:
         norm = normalize_text
         matched, tally.bag_other_type = _bag_match(
@@ -702,7 +750,7 @@ def _tally_entities(
         tally.bag.update(matched)
     if set(modes) - {"type"}:
         tally.same_span_type.update(hit_types)
-        tally.same_span = len(golds) - len(left_golds)
+        tally.same_span = hit_types.total()
         _tally_spans(list(map(_DOC_SPAN_TYPE, left_golds)), list(map(_DOC_SPAN_TYPE, left_preds)), tally)
     return tally
 
@@ -956,7 +1004,7 @@ def _score(
         with_relations=bool(relation_modes),
     )
     spanless = bool(guess.spanless or gold.spanless)
-    entities = _tally_entities(gold.entities, guess.entities, spanless, entity_modes)
+    entities = _tally_entities(gold, guess, spanless, entity_modes)
     loose = spanless or guess.spanless_arguments or gold.spanless_arguments
     relations = _tally_relations(gold.relations, guess.relations, loose, relation_modes)
     return {
