@@ -217,6 +217,7 @@ class _Columns:
         self.texts: list[str | None] = []
         self.entities: list[ScoredEntity] = []
         self.rows: list[list[RawEntity] | None] = []  # per document: (start, end, type, text), or None
+        self.in_order = True  # ``entities`` is sorted (only documents of the common shape were read)
         self.type_counts: Counter[str] = Counter()
         self.relations: list[ScoredRelation] = []
         self.aligned = 0
@@ -377,6 +378,9 @@ def _read_side(
     """
     columns = _Columns()
     entities, relations = columns.entities, columns.relations
+    add_id, add_text, add_rows = columns.ids.append, columns.texts.append, columns.rows.append
+    gold_rows_of = gold.rows if gold is not None else None
+    gold_entities = gold.entities if gold is not None else []
     careful_types: Counter[str] = Counter()
     for d, raw in enumerate(docs):
         doc = raw if type(raw) is dict else _as_mapping(raw, _Where(side.name, d, None))
@@ -385,14 +389,14 @@ def _read_side(
             text = fallback_texts[d]
         elif text is not None and type(text) is not str:
             raise UserInputError(f"{_Where(side.name, d, doc.get('id'))}: 'text' must be a string")
-        columns.ids.append(doc.get("id"))
-        columns.texts.append(text)
+        add_id(doc.get("id"))
+        add_text(text)
         items = doc.get("entities")
         if type(items) is not list:
             items = _rows(items, _Where(side.name, d, doc.get("id")), "entities")
         rows = _fast_rows(items, text) if items else []
-        columns.rows.append(rows)
-        gold_rows = gold.rows[d] if gold is not None else None
+        add_rows(rows)
+        gold_rows = gold_rows_of[d] if gold_rows_of is not None else None
         found: list[ScoredEntity] | None = None
         if rows is None:
             where = _Where(side.name, d, doc.get("id"))
@@ -401,19 +405,22 @@ def _read_side(
             columns.spanless += spanless
             careful_types.update(map(_TYPE, found))
             entities.extend(found)
+            columns.in_order = False
             if gold_rows:
-                gold.entities.extend([(d, *row) for row in gold_rows])  # type: ignore[union-attr]
-        elif gold is not None:
+                gold_entities.extend([(d, *row) for row in gold_rows])
+                gold.in_order = False  # type: ignore[union-attr]
+        elif gold_rows_of is not None:
             if gold_rows is None:
-                entities.extend([(d, *row) for row in rows])
+                entities.extend([(d, *row) for row in sorted(rows)])
             elif rows != gold_rows:
                 gold_set, pred_set = set(gold_rows), set(rows)
                 if len(gold_set) == len(gold_rows) and len(pred_set) == len(rows):
                     left_gold, left_pred = gold_set - pred_set, pred_set - gold_set
                 else:
                     left_gold, left_pred = _multiset_match(gold_rows, rows)
-                gold.entities.extend([(d, *row) for row in left_gold])
-                entities.extend([(d, *row) for row in left_pred])
+                # sorted per document, documents in order: the leftovers arrive sorted
+                gold_entities.extend([(d, *row) for row in sorted(left_gold)])
+                entities.extend([(d, *row) for row in sorted(left_pred)])
         raw_relations = doc.get("relations") if with_relations else None
         if raw_relations:
             if type(raw_relations) is not list:
@@ -542,6 +549,8 @@ def _multiset_match(gold_keys: list[tuple], pred_keys: list[tuple]) -> tuple[lis
     C) match every document at once; only keys that occur more than once are counted in Python.
     """
     gold_set, pred_set = set(gold_keys), set(pred_keys)
+    if gold_set.isdisjoint(pred_set):  # nothing to match (common for leftovers): keep the order
+        return list(gold_keys), list(pred_keys)
     gold_repeats = _repeated(gold_keys) if len(gold_set) < len(gold_keys) else {}
     pred_repeats = _repeated(pred_keys) if len(pred_set) < len(pred_keys) else {}
     if not gold_repeats and not pred_repeats:
@@ -577,15 +586,18 @@ def _more_than_once(item: tuple[tuple, int]) -> bool:
     return item[1] > 1
 
 
-def _positions(keys: list[tuple], width: int) -> list[tuple]:
+def _positions(keys: list[tuple], width: int, ordered: bool = False) -> list[tuple]:
     """``(doc, start, end[, type])`` keys as sorted ``(doc * width + start, doc * width + end[, type])``.
 
     With ``width`` above every offset, spans of different documents can never overlap and the
     sort order is the (doc, start, end, type) order, so one sweep covers all documents at once.
+    ``ordered`` keys are sorted already (tuple sorting is a large share of the work otherwise).
     """
     if len(keys[0]) == 4:
-        return sorted([(d * width + start, d * width + end, kind) for d, start, end, kind in keys])
-    return sorted([(d * width + start, d * width + end) for d, start, end in keys])
+        items = [(d * width + start, d * width + end, kind) for d, start, end, kind in keys]
+    else:
+        items = [(d * width + start, d * width + end) for d, start, end in keys]
+    return items if ordered else sorted(items)
 
 
 def _reach(golds: Sequence[tuple]) -> list[int]:
@@ -735,7 +747,11 @@ def _tally_entities(gold: _Columns, guess: _Columns, spanless: bool, modes: Sequ
         pred_loose = [entity for entity in preds if entity[1] is None]
         golds = [entity for entity in golds if entity[1] is not None]
         preds = [entity for entity in preds if entity[1] is not None]
-    left_golds, left_preds = _multiset_match(golds, preds)
+    ordered = gold.in_order and guess.in_order
+    if ordered:  # every document was read on the common path: its identical entities are paired
+        left_golds, left_preds = golds, preds
+    else:
+        left_golds, left_preds = _multiset_match(golds, preds)
     # matched = every gold entity with a span minus those left over
     spanned = tally.gold - Counter(map(_TYPE, gold_loose)) if gold_loose else tally.gold
     hit_types = spanned - Counter(map(_TYPE, left_golds))
@@ -751,27 +767,52 @@ def _tally_entities(gold: _Columns, guess: _Columns, spanless: bool, modes: Sequ
     if set(modes) - {"type"}:
         tally.same_span_type.update(hit_types)
         tally.same_span = hit_types.total()
-        _tally_spans(list(map(_DOC_SPAN_TYPE, left_golds)), list(map(_DOC_SPAN_TYPE, left_preds)), tally)
+        _tally_spans(
+            list(map(_DOC_SPAN_TYPE, left_golds)), list(map(_DOC_SPAN_TYPE, left_preds)), tally, ordered
+        )
     return tally
 
 
-def _tally_spans(golds: list[tuple], preds: list[tuple], tally: _EntityTally) -> None:
-    """Span modes from ``(doc, start, end, type)`` keys: identical pairs first, then overlaps."""
+def _tally_spans(golds: list[tuple], preds: list[tuple], tally: _EntityTally, ordered: bool = False) -> None:
+    """Span modes from ``(doc, start, end, type)`` keys: identical pairs first, then overlaps.
+
+    ``ordered``: both lists are sorted already, which the leftovers then keep (no sort needed).
+    """
     left_golds, left_preds = _multiset_match(golds, preds)
+    if ordered:
+        left_golds, left_preds = _in_order(golds, left_golds), _in_order(preds, left_preds)
     tally.same_span_type.update(_matched_types(golds, left_golds, _TYPE))
     tally.same_span += len(golds) - len(left_golds)
     if not left_golds or not left_preds:
         return
     width = 1 + max(max(map(_END, left_golds)), max(map(_END, left_preds)))
-    _overlaps(_positions(left_golds, width), _positions(left_preds, width), tally)
+    _overlaps(_positions(left_golds, width, ordered), _positions(left_preds, width, ordered), tally)
     # Per span, span-only matching pairs min(gold, predicted) copies, and the same-type pairs
     # already made are among them, so only the leftovers need matching again.
-    span_golds, span_preds = _multiset_match(
-        list(map(_DOC_SPAN, left_golds)), list(map(_DOC_SPAN, left_preds))
-    )
+    gold_spans, pred_spans = list(map(_DOC_SPAN, left_golds)), list(map(_DOC_SPAN, left_preds))
+    span_golds, span_preds = _multiset_match(gold_spans, pred_spans)
+    if ordered:
+        span_golds, span_preds = _in_order(gold_spans, span_golds), _in_order(pred_spans, span_preds)
     tally.same_span += len(left_golds) - len(span_golds)
     if span_golds and span_preds:
-        tally.span_overlap += _sweep(_positions(span_golds, width), _positions(span_preds, width))
+        tally.span_overlap += _sweep(
+            _positions(span_golds, width, ordered), _positions(span_preds, width, ordered)
+        )
+
+
+def _in_order(keys: list[tuple], left: list[tuple]) -> list[tuple]:
+    """``left``, a sub-multiset of ``keys``, in the order of ``keys`` (so sorted keys stay sorted)."""
+    if len(left) == len(keys):
+        return keys
+    if not left:
+        return []
+    remaining = Counter(left)
+    kept = []
+    for key in keys:
+        if remaining[key]:
+            remaining[key] -= 1
+            kept.append(key)
+    return kept
 
 
 #: Bag keys without their type (position 1), by key length: what an *incorrect* match shares.
