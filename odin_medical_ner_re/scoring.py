@@ -284,23 +284,33 @@ _ROW = itemgetter("start", "end", "type", "text")
 _ROW_TYPE = itemgetter(2)
 
 
-def _fast_rows(items: list[Any], text: str | None) -> list[RawEntity] | None:
-    """``(start, end, type, text)`` of entities of the common shape (string types and texts, int
-    offsets inside the text), fetched in C; None when any entity is of another shape."""
+def _fast_rows(items: list[Any], text: str | None, labels: Sequence[str]) -> list[RawEntity] | None:
+    """``(start, end, type, text)`` of entities of the common shape (string types or ``ClassLabel``
+    indices, string texts, int offsets inside the text), fetched in C; None when any entity is of
+    another shape."""
     try:
         rows = list(map(_ROW, items))
     except (KeyError, TypeError, AttributeError):
         return None
     limit = len(text) if text is not None else _NO_LIMIT
+    indexed = False
     for start, end, kind, mention in rows:
         if (
             type(start) is not int
             or type(end) is not int
-            or type(kind) is not str
             or type(mention) is not str
             or not 0 <= start < end <= limit
         ):
             return None
+        if type(kind) is not str:
+            if type(kind) is not int or not 0 <= kind < len(labels):
+                return None
+            indexed = True  # dataset rows: label indices
+    if indexed:
+        return [
+            (start, end, kind if type(kind) is str else labels[kind], mention)
+            for start, end, kind, mention in rows
+        ]
     return rows
 
 
@@ -394,7 +404,7 @@ def _read_side(
         items = doc.get("entities")
         if type(items) is not list:
             items = _rows(items, _Where(side.name, d, doc.get("id")), "entities")
-        rows = _fast_rows(items, text) if items else []
+        rows = _fast_rows(items, text, side.entity_labels) if items else []
         add_rows(rows)
         gold_rows = gold_rows_of[d] if gold_rows_of is not None else None
         found: list[ScoredEntity] | None = None
