@@ -429,8 +429,10 @@ def _read_side(
                 else:
                     left_gold, left_pred = _multiset_match(gold_rows, rows)
                 # sorted per document, documents in order: the leftovers arrive sorted
-                gold_entities.extend([(d, *row) for row in sorted(left_gold)])
-                entities.extend([(d, *row) for row in sorted(left_pred)])
+                if left_gold:
+                    gold_entities.extend([(d, *row) for row in sorted(left_gold)])
+                if left_pred:
+                    entities.extend([(d, *row) for row in sorted(left_pred)])
         raw_relations = doc.get("relations") if with_relations else None
         if raw_relations:
             if type(raw_relations) is not list:
@@ -539,6 +541,8 @@ def _read_pairs(
     gold = _read_side(refs, _Side("reference", entity_labels, relation_labels), None, False, with_relations)
     pred_side = _Side("prediction", entity_labels, relation_labels)
     guess = _read_side(preds, pred_side, gold.texts, align_text, with_relations, gold)
+    if guess.ids == gold.ids:
+        return guess, gold
     for index, (guess_id, gold_id) in enumerate(zip(guess.ids, gold.ids, strict=True)):
         if gold_id is not None and guess_id is not None and str(gold_id) != str(guess_id):
             raise UserInputError(
