@@ -14,16 +14,24 @@ synthetic predictions and references:
   (``relation_modes=[]``: entity modes against entity modes) and with every mode; loading the
   module is not timed.
 Goals (issues 5 and 18): core at least 10x faster than nervaluate and under 2 s; compute at least 5x.
+
+``--baseline FILE`` also times another version's ``scoring.py`` (e.g. ``git show
+main:odin_medical_ner_re/scoring.py > /tmp/scoring_before.py``) in the same rounds, so its
+speed-up is measured under the same load, and checks that both versions give the same reports.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import random
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from nervaluate import Evaluator
@@ -125,6 +133,17 @@ def make_corpus(n_docs: int, n_entities: int = 10, seed: int = 0) -> tuple[list[
     return predictions, references
 
 
+def load_baseline(path: Path) -> ModuleType:
+    """Import another version's ``scoring.py`` as a module of this package (for its relative imports)."""
+    spec = importlib.util.spec_from_file_location("odin_medical_ner_re._baseline_scoring", path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"error: cannot import {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _nervaluate_spans(documents: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """nervaluate's input: inclusive ends."""
     return [
@@ -147,6 +166,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="rounds; each figure is its best round")
     parser.add_argument("--skip-metric", action="store_true", help="do not time evaluate.load(...).compute")
+    parser.add_argument("--baseline", type=Path, help="another version's scoring.py to time alongside")
     args = parser.parse_args()
 
     predictions, references = make_corpus(args.docs, args.entities, args.seed)
@@ -170,6 +190,12 @@ def main() -> None:
             gold_spans, pred_spans, tags=list(ENTITY_TYPES), loader="dict"
         ).evaluate(),
     }
+    if args.baseline:
+        before = load_baseline(args.baseline).score_documents
+        runs["baseline core, nervaluate's 4 entity modes"] = lambda: before(
+            predictions, references, entity_modes=same, relation_modes=()
+        )
+        runs["baseline core, 5 entity + 3 relation modes"] = lambda: before(predictions, references)
     if not args.skip_metric:
         import evaluate
 
@@ -195,6 +221,13 @@ def main() -> None:
         print(f"{label:<44}{cpu:7.3f} s ({wall:.3f} s){ratio}")
     print("goals (issues 5 and 18): core >= 10x and under 2 s, metric.compute >= 5x")
     report = results["core, 5 entity + 3 relation modes"]
+    if args.baseline:
+        for modes in ("nervaluate's 4 entity modes", "5 entity + 3 relation modes"):
+            speed_up = best[f"baseline core, {modes}"][0] / best[f"core, {modes}"][0]
+            print(f"speed-up over the baseline, {modes}: {speed_up:.2f}x")
+        assert results["baseline core, 5 entity + 3 relation modes"] == report, (
+            "the baseline scores differently"
+        )
     if not args.skip_metric:
         metric_results = results["metric.compute, all modes (relations too)"]
         assert metric_results["ner_strict_f1"] == report["ner"]["strict"]["micro"]["f1"]
