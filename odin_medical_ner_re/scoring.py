@@ -218,6 +218,9 @@ class _Columns:
         self.entities: list[ScoredEntity] = []
         self.rows: list[list[RawEntity] | None] = []  # per document: (start, end, type, text), or None
         self.in_order = True  # ``entities`` is sorted (only documents of the common shape were read)
+        #: per document: (type, head row, tail row) of each relation, or None (read the careful way)
+        self.relation_rows: list[list[tuple[str, RawEntity, RawEntity]] | None] = []
+        self.relation_counts: Counter[str] = Counter()  # every relation, per type
         self.type_counts: Counter[str] = Counter()
         self.relations: list[ScoredRelation] = []
         self.aligned = 0
@@ -392,6 +395,7 @@ def _read_side(
     gold_rows_of = gold.rows if gold is not None else None
     gold_entities = gold.entities if gold is not None else []
     careful_types: Counter[str] = Counter()
+    careful_relations: Counter[str] = Counter()
     for d, raw in enumerate(docs):
         doc = raw if type(raw) is dict else _as_mapping(raw, _Where(side.name, d, None))
         text = doc.get("text")
@@ -433,37 +437,83 @@ def _read_side(
                     gold_entities.extend([(d, *row) for row in sorted(left_gold)])
                 if left_pred:
                     entities.extend([(d, *row) for row in sorted(left_pred)])
-        raw_relations = doc.get("relations") if with_relations else None
+        if not with_relations:
+            continue
+        raw_relations = doc.get("relations")
+        relation_rows: list[tuple[str, RawEntity, RawEntity]] | None = []
         if raw_relations:
             if type(raw_relations) is not list:
                 raw_relations = _rows(raw_relations, _Where(side.name, d, doc.get("id")), "relations")
-            if found is None:
-                found = [(d, *row) for row in rows]  # type: ignore[union-attr]
-            resolved = _fast_relations(d, raw_relations, items, found)
-            if resolved is None:
+            relation_rows = (
+                _fast_relations(raw_relations, items, rows, side.relation_labels) if rows else None
+            )
+            if relation_rows is None:
+                if found is None:
+                    found = [(d, *row) for row in rows]  # type: ignore[union-attr]
                 where = _Where(side.name, d, doc.get("id"))
                 resolved = _read_relations(d, raw_relations, items, found, text, side, where)
                 columns.spanless_arguments |= any(r[2][1] is None or r[3][1] is None for r in resolved)
-            relations.extend(resolved)
+                careful_relations.update(map(_KEY_TYPE, resolved))
+                relations.extend(resolved)
+        columns.relation_rows.append(relation_rows)
+        if gold is not None:
+            _pair_relations(d, gold, columns, gold.relation_rows[d], relation_rows)
     columns.type_counts = careful_types
     columns.type_counts.update(map(_ROW_TYPE, itertools.chain.from_iterable(filter(None, columns.rows))))
+    columns.relation_counts = careful_relations
+    columns.relation_counts.update(
+        map(_RELATION_ROW_TYPE, itertools.chain.from_iterable(filter(None, columns.relation_rows)))
+    )
     return columns
 
 
+def _pair_relations(
+    d: int,
+    gold: _Columns,
+    guess: _Columns,
+    gold_rows: list[tuple[str, RawEntity, RawEntity]] | None,
+    rows: list[tuple[str, RawEntity, RawEntity]] | None,
+) -> None:
+    """Pair a document's identical relations, as :func:`_read_side` pairs entities; what is left
+    (and every relation of a side read the careful way, already listed) becomes scored tuples."""
+    if gold_rows is None:
+        left_gold: Iterable[tuple] = ()
+        left_pred: Iterable[tuple] = rows or ()
+    elif rows is None:
+        left_gold, left_pred = gold_rows, ()
+    elif rows == gold_rows:
+        return
+    else:
+        gold_set, pred_set = set(gold_rows), set(rows)
+        if len(gold_set) == len(gold_rows) and len(pred_set) == len(rows):
+            left_gold, left_pred = gold_set - pred_set, pred_set - gold_set
+        else:
+            left_gold, left_pred = _multiset_match(gold_rows, rows)
+    gold.relations.extend([(d, kind, (d, *head), (d, *tail)) for kind, head, tail in left_gold])
+    guess.relations.extend([(d, kind, (d, *head), (d, *tail)) for kind, head, tail in left_pred])
+
+
+_RELATION_ROW_TYPE = itemgetter(0)
+_GET_ID = itemgetter("id")
+
+
 def _fast_relations(
-    d: int, raw_relations: list[Any], items: list[Any], entities: list[ScoredEntity]
-) -> list[ScoredRelation] | None:
-    """Relations whose ids all resolve and whose types are strings, or None."""
+    raw_relations: list[Any], items: list[Any], rows: list[RawEntity], labels: Sequence[str]
+) -> list[tuple[str, RawEntity, RawEntity]] | None:
+    """``(type, head row, tail row)`` of relations whose ids all resolve (entity ids unique) and
+    whose types are strings or ``ClassLabel`` indices, or None."""
     try:
-        by_id = {item["id"]: entity for item, entity in zip(items, entities, strict=True)}
+        by_id = dict(zip(map(_GET_ID, items), rows, strict=True))
         if len(by_id) != len(items):
             return None
-        relations = [(d, r["type"], by_id[r["head"]], by_id[r["tail"]]) for r in raw_relations]
+        relations = [(r["type"], by_id[r["head"]], by_id[r["tail"]]) for r in raw_relations]
     except (KeyError, TypeError, AttributeError):
         return None
-    for relation in relations:
-        if type(relation[1]) is not str:
-            return None
+    for kind, _, _ in relations:
+        if type(kind) is not str:
+            if type(kind) is not int or not 0 <= kind < len(labels):
+                return None
+            return [(k if type(k) is str else labels[k], head, tail) for k, head, tail in relations]
     return relations
 
 
@@ -860,24 +910,27 @@ class _RelationTally:
         self.incorrect = dict.fromkeys(RELATION_MODES, 0)
 
 
-def _tally_relations(
-    golds: list[ScoredRelation], preds: list[ScoredRelation], spanless: bool, modes: Sequence[str]
-) -> _RelationTally:
+def _tally_relations(gold: _Columns, guess: _Columns, spanless: bool, modes: Sequence[str]) -> _RelationTally:
     """Identical relations first (they match in every mode), then each mode on the leftovers.
 
-    A relation with an argument lacking a span can only match in ``relaxed``, so such relations
-    skip the identity pass.
+    Reading paired the identical relations of documents of the common shape already, so
+    ``relations`` of both sides hold only what is left of those and every relation of the
+    others. A relation with an argument lacking a span can only match in ``relaxed``, so such
+    relations skip the identity pass.
     """
     tally = _RelationTally()
-    tally.gold.update(map(_KEY_TYPE, golds))
-    tally.pred.update(map(_KEY_TYPE, preds))
+    tally.gold.update(gold.relation_counts)
+    tally.pred.update(guess.relation_counts)
+    golds, preds = gold.relations, guess.relations
     gold_loose: list[ScoredRelation] = []
     pred_loose: list[ScoredRelation] = []
     if spanless:
         gold_loose, golds = _split_spanless(golds)
         pred_loose, preds = _split_spanless(preds)
     left_golds, left_preds = _multiset_match(golds, preds)
-    hit_types = _matched_types(golds, left_golds, _KEY_TYPE)
+    # matched = every relation with spans minus those left over
+    spanned = tally.gold - Counter(map(_KEY_TYPE, gold_loose)) if gold_loose else tally.gold
+    hit_types = spanned - Counter(map(_KEY_TYPE, left_golds))
     left_golds += gold_loose
     left_preds += pred_loose
     for mode in modes:
@@ -1061,7 +1114,7 @@ def _score(
     spanless = bool(guess.spanless or gold.spanless)
     entities = _tally_entities(gold, guess, spanless, entity_modes)
     loose = spanless or guess.spanless_arguments or gold.spanless_arguments
-    relations = _tally_relations(gold.relations, guess.relations, loose, relation_modes)
+    relations = _tally_relations(gold, guess, loose, relation_modes)
     return {
         "documents": len(gold.ids),
         "aligned": guess.aligned,
