@@ -840,43 +840,57 @@ def _tally_entities(gold: _Columns, guess: _Columns, spanless: bool, modes: Sequ
 def _tally_spans(golds: list[tuple], preds: list[tuple], tally: _EntityTally, ordered: bool = False) -> None:
     """Span modes from ``(doc, start, end, type)`` keys: identical pairs first, then overlaps.
 
-    ``ordered``: both lists are sorted already, which the leftovers then keep (no sort needed).
+    Everything runs on sorted ``(position, position[, type])`` items (see :func:`_positions`;
+    ``ordered`` keys are sorted already), so identical pairs are found by merging.
     """
-    left_golds, left_preds = _multiset_match(golds, preds)
-    if ordered:
-        left_golds, left_preds = _in_order(golds, left_golds), _in_order(preds, left_preds)
-    tally.same_span_type.update(_matched_types(golds, left_golds, _TYPE))
-    tally.same_span += len(golds) - len(left_golds)
-    if not left_golds or not left_preds:
+    if not golds or not preds:
         return
-    width = 1 + max(max(map(_END, left_golds)), max(map(_END, left_preds)))
-    _overlaps(_positions(left_golds, width, ordered), _positions(left_preds, width, ordered), tally)
+    width = 1 + max(max(map(_END, golds)), max(map(_END, preds)))
+    gold_items, pred_items, matched = _merge(
+        _positions(golds, width, ordered), _positions(preds, width, ordered)
+    )
+    tally.same_span_type.update(Counter(map(_TYPE_OF_ITEM, matched)))
+    tally.same_span += len(matched)
+    if not gold_items or not pred_items:
+        return
+    _overlaps(gold_items, pred_items, tally)
     # Per span, span-only matching pairs min(gold, predicted) copies, and the same-type pairs
     # already made are among them, so only the leftovers need matching again.
-    gold_spans, pred_spans = list(map(_DOC_SPAN, left_golds)), list(map(_DOC_SPAN, left_preds))
-    span_golds, span_preds = _multiset_match(gold_spans, pred_spans)
-    if ordered:
-        span_golds, span_preds = _in_order(gold_spans, span_golds), _in_order(pred_spans, span_preds)
-    tally.same_span += len(left_golds) - len(span_golds)
-    if span_golds and span_preds:
-        tally.span_overlap += _sweep(
-            _positions(span_golds, width, ordered), _positions(span_preds, width, ordered)
-        )
+    gold_spans, pred_spans, matched = _merge(
+        list(map(_SPAN_OF_ITEM, gold_items)), list(map(_SPAN_OF_ITEM, pred_items))
+    )
+    tally.same_span += len(matched)
+    if gold_spans and pred_spans:
+        tally.span_overlap += _sweep(gold_spans, pred_spans)
 
 
-def _in_order(keys: list[tuple], left: list[tuple]) -> list[tuple]:
-    """``left``, a sub-multiset of ``keys``, in the order of ``keys`` (so sorted keys stay sorted)."""
-    if len(left) == len(keys):
-        return keys
-    if not left:
-        return []
-    remaining = Counter(left)
-    kept = []
-    for key in keys:
-        if remaining[key]:
-            remaining[key] -= 1
-            kept.append(key)
-    return kept
+_TYPE_OF_ITEM = itemgetter(2)
+_SPAN_OF_ITEM = itemgetter(0, 1)
+
+
+def _merge(golds: list[tuple], preds: list[tuple]) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """One-to-one matching of identical items of two sorted lists: (gold left, predictions left,
+    matched), each still sorted. Per item, min(gold, predicted) copies are matched."""
+    left_golds: list[tuple] = []
+    left_preds: list[tuple] = []
+    matched: list[tuple] = []
+    i = j = 0
+    n, m = len(golds), len(preds)
+    while i < n and j < m:
+        gold, pred = golds[i], preds[j]
+        if gold == pred:
+            matched.append(gold)
+            i += 1
+            j += 1
+        elif gold < pred:
+            left_golds.append(gold)
+            i += 1
+        else:
+            left_preds.append(pred)
+            j += 1
+    left_golds += golds[i:]
+    left_preds += preds[j:]
+    return left_golds, left_preds, matched
 
 
 #: Bag keys without their type (position 1), by key length: what an *incorrect* match shares.
