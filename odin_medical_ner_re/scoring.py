@@ -90,12 +90,9 @@ RawEntity = tuple[Any, Any, str, Any]
 #: A relation as scored: (document index, type, head, tail).
 ScoredRelation = tuple[int, str, ScoredEntity, ScoredEntity]
 
-_DOC = itemgetter(0)  # the document index of any key
 _TYPE = itemgetter(3)  # of an entity or a (doc, start, end, type) key
 _KEY_TYPE = itemgetter(1)  # of a relation or a (doc, type, ...) bag key
-_DOC_SPAN = itemgetter(0, 1, 2)
 _END = itemgetter(2)
-_DOC_SPAN_TYPE = itemgetter(0, 1, 2, 3)
 _NO_LIMIT = sys.maxsize
 
 
@@ -650,17 +647,14 @@ def _more_than_once(item: tuple[tuple, int]) -> bool:
     return item[1] > 1
 
 
-def _positions(keys: list[tuple], width: int, ordered: bool = False) -> list[tuple]:
-    """``(doc, start, end[, type])`` keys as sorted ``(doc * width + start, doc * width + end[, type])``.
+def _positions(entities: list[tuple], width: int, ordered: bool = False) -> list[tuple]:
+    """``(doc, start, end, type, ...)`` entities as sorted ``(doc * width + start, doc * width + end, type)``.
 
     With ``width`` above every offset, spans of different documents can never overlap and the
     sort order is the (doc, start, end, type) order, so one sweep covers all documents at once.
-    ``ordered`` keys are sorted already (tuple sorting is a large share of the work otherwise).
+    ``ordered`` entities are sorted already (tuple sorting is a large share of the work otherwise).
     """
-    if len(keys[0]) == 4:
-        items = [(d * width + start, d * width + end, kind) for d, start, end, kind in keys]
-    else:
-        items = [(d * width + start, d * width + end) for d, start, end in keys]
+    items = [(entity[0] * width + entity[1], entity[0] * width + entity[2], entity[3]) for entity in entities]
     return items if ordered else sorted(items)
 
 
@@ -831,14 +825,12 @@ def _tally_entities(gold: _Columns, guess: _Columns, spanless: bool, modes: Sequ
     if set(modes) - {"type"}:
         tally.same_span_type.update(hit_types)
         tally.same_span = hit_types.total()
-        _tally_spans(
-            list(map(_DOC_SPAN_TYPE, left_golds)), list(map(_DOC_SPAN_TYPE, left_preds)), tally, ordered
-        )
+        _tally_spans(left_golds, left_preds, tally, ordered)
     return tally
 
 
 def _tally_spans(golds: list[tuple], preds: list[tuple], tally: _EntityTally, ordered: bool = False) -> None:
-    """Span modes from ``(doc, start, end, type)`` keys: identical pairs first, then overlaps.
+    """Span modes from ``(doc, start, end, type, ...)`` entities: identical pairs first, then overlaps.
 
     Everything runs on sorted ``(position, position[, type])`` items (see :func:`_positions`;
     ``ordered`` keys are sorted already), so identical pairs are found by merging.
