@@ -169,11 +169,14 @@ def bio_to_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
 
 # --------------------------------------------------------------------------- reading documents
 #
-# Documents are flattened into columns: every entity becomes (doc, start, end, type, normalized
-# text) and every relation (doc, type, head, tail), so that matching can use set algebra over
+# Documents are flattened into columns: every entity becomes (doc, start, end, type, text) and
+# every relation (doc, type, head, tail), so that matching can use set algebra and sweeps over
 # all documents at once. Each document is read by a fast path (plain dicts, string or index
 # types, int offsets inside the text, entity ids that resolve) and, when that path declines, by
-# a careful path that accepts every supported shape and raises the precise error.
+# a careful path that accepts every supported shape and raises the precise error. On the fast
+# path a document's entities and relations are rows fetched in C, and the identical rows of a
+# prediction and its reference are paired on the spot (the first step of every mode), so only
+# the leftovers, typically a fifth, become scored tuples.
 
 
 class _Side:
