@@ -33,7 +33,7 @@ import datasets
 import psutil
 
 from odin_medical_ner_re.builder import make_builder
-from odin_medical_ner_re.generator import MedicalTextGenerator
+from odin_medical_ner_re.generator import MedicalTextGenerator, load_templates
 from odin_medical_ner_re.knowledge import load_knowledge_base
 
 GIB = 1024**3
@@ -72,7 +72,8 @@ def throughput(configs: list[str]) -> None:
     Docs per CPU-second is the figure compared (it moves less than wall time when other jobs
     share the machine); wall time is printed beside it. Each build goes to a fresh cache.
     """
-    load_knowledge_base()  # loaded once here; forked workers inherit it, as in real use
+    load_knowledge_base()  # loaded once here; forked workers inherit them, as in real use
+    load_templates()
     print(f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()[0]:.1f}")
     for config in configs:
         seconds, cpu, documents = build_seconds(config, 1)

@@ -10,6 +10,7 @@ and is the only vocabulary of ``test_unseen``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import itertools
@@ -123,8 +124,12 @@ def stable_int(*parts: Any) -> int:
     return int.from_bytes(digest, "big")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def is_held_out(surface_form: str, seed: int, share: float) -> bool:
-    """Whether a surface form belongs to the ``test_unseen`` vocabulary (case-insensitive)."""
+    """Whether a surface form belongs to the ``test_unseen`` vocabulary (case-insensitive).
+
+    Cached: both generators of a build (held-out and kept vocabulary) ask about every form.
+    """
     return stable_int("unseen", seed, surface_form.casefold()) < share * 2**64
 
 
