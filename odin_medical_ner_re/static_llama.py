@@ -147,12 +147,12 @@ class StaticLlama:
         out = F.scaled_dot_product_attention(padded.transpose(1, 2), keys, values, attn_mask=visible)
         return out.transpose(1, 2)[slot, column].reshape(len(slot), self.heads * self.head_dim)
 
-    def step(self, tokens: Any, slot: Any, position: Any, column: Any, decide: Any) -> Any:
+    def step(self, tokens: Any, slot: Any, position: Any, column: Any, decide: Any, decide_column: Any) -> Any:
         """Feed packed tokens; return the tag logits ([len(decide), tags]) at the tokens indexed by ``decide``.
 
         ``tokens``, ``slot``, ``position`` and ``column`` (the token's index within its
         slot's run this step) are 1-D tensors of one length; a slot's run covers
-        consecutive positions; at most one decided token per slot.
+        consecutive positions. ``decide_column`` numbers the decided tokens within their slot.
         """
         import torch
         import torch.nn.functional as F
@@ -163,8 +163,10 @@ class StaticLlama:
         # query positions per (slot, column); padding queries look at position 0 only (no empty softmax)
         grid = torch.zeros((self.slots, width), dtype=torch.long, device=self.device)
         grid[slot, column] = position
-        last = torch.zeros((self.slots, 1), dtype=torch.long, device=self.device)
-        last[slot[decide], 0] = position[decide]
+        decided_slot = slot[decide]
+        decided_width = int(decide_column.max()) + 1 if len(decide) else 0
+        decided_grid = torch.zeros((self.slots, decided_width), dtype=torch.long, device=self.device)
+        decided_grid[decided_slot, decide_column] = position[decide]
         cos, sin = self.cos[position][:, None, :], self.sin[position][:, None, :]
         hidden = self.embed[tokens]
         for index, layer in enumerate(self.layers):
@@ -179,7 +181,8 @@ class StaticLlama:
             if final:  # only the decided tokens go on: nothing reads the others' last hidden state
                 hidden, qkv, cos, sin = hidden[decide], qkv[decide], cos[decide], sin[decide]
                 queries = self._rotate(qkv[:, 0], cos, sin)
-                attended = self._attend(index, queries, slot[decide], torch.zeros_like(decide), last, 1, length)
+                attended = self._attend(index, queries, decided_slot, decide_column, decided_grid, decided_width,
+                                        length)
             else:
                 queries = self._rotate(qkv[:, 0], cos, sin)
                 attended = self._attend(index, queries, slot, column, grid, width, length)
