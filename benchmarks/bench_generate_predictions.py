@@ -96,7 +96,7 @@ def bench_tagging(
     words = sum(len(c.split()) for c in fast)
     print(f"forced-word tagging, {len(docs)} notes, {words} words "
           f"({entities} entities, {relations} relations predicted), batch {batch_size}:")
-    print(f"  fast (one step per decision)   {len(docs) / fast_s:8.2f} docs/s  ({fast_s:.2f} s, CPU {fast_cpu:.2f} s)")
+    print(f"  fast (tag_decoding)            {len(docs) / fast_s:8.2f} docs/s  ({fast_s:.2f} s, CPU {fast_cpu:.2f} s)")
     print(f"  stepwise (reference, previous) {len(docs) / reference_s:8.2f} docs/s  "
           f"({reference_s:.2f} s, CPU {reference_cpu:.2f} s)")
     print(f"  ratio fast / stepwise: {reference_s / fast_s:.1f}x wall, {reference_cpu / fast_cpu:.1f}x CPU; "

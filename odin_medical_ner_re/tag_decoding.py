@@ -1,17 +1,24 @@
-"""Forced-word tag decoding with one forward step per tag decision, not per token.
+"""Forced-word tag decoding with few forward steps: words fed in runs, tags guessed ahead and checked.
 
 The words of a note are known; only its tags are chosen. So a step feeds each document
 everything up to its next decision at once (the tag it chose last, then the pieces of
-its next word) and reads the logits at the end of that run: a step per decision instead
-of a step per token, and no Python work per forced token. Documents live in a fixed set
-of slots (:class:`~.static_llama.StaticLlama`); a slot whose document is done takes the
-next one at once, so a long note does not keep a whole batch waiting. The prompt, the
-same for every note, is computed once and copied into each slot. Word pieces are
-tokenized once per distinct word, in one batch call.
+its next word), and more: a guess of that word's tags (the tags the decoder chose the
+last time it met the same spelling, else ``<O>``), the next word's pieces, a guess for
+it, and so on, up to ``max_run`` tokens. Logits are read at every decision in the run;
+the grammar-constrained argmax is taken at each in turn and the run is kept up to the
+first guess it contradicts (the tokens after it were computed on a wrong input and are
+fed again, right, from the choice on). This is speculative decoding with a free draft:
+every kept choice was made on exactly the inputs the token-by-token decoder would have
+fed, so the output is the same; a good guess saves a step, a bad one a few tokens.
 
-The grammar is :class:`~.inference._TagDecoder`'s, and the choices are the same as
-``inference.decode_tags_stepwise`` makes token by token (``tests/test_tag_decoding.py``
-checks it; ``benchmarks/bench_generate_predictions.py`` times both).
+Documents live in a fixed set of slots (:class:`~.static_llama.StaticLlama`); a slot
+whose document is done takes the next one at once, so a long note does not keep a whole
+batch waiting. The prompt, the same for every note, is computed once and copied into
+each slot. Word pieces are tokenized once per distinct word, in one batch call.
+
+The grammar is :class:`~.inference._TagDecoder`'s; ``tests/test_tag_decoding.py`` checks the
+output against ``inference.decode_tags_stepwise`` (the previous decoder, token by token) and
+``benchmarks/bench_generate_predictions.py`` times both.
 """
 
 from __future__ import annotations
