@@ -178,3 +178,11 @@ def test_the_real_runner_returns_the_wall_time_of_a_run_within_budget(
     wall = script.run_training(0, tmp_path / "run", tmp_path / "run.log", 3600.0, 2, 600)
     assert wall >= 2.0
     assert "10/600" in (tmp_path / "run.log").read_text()
+
+
+def test_an_output_that_is_a_file_is_refused(script: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "out"
+    target.write_text("notes")
+    assert script.main(["--seeds", "0", "--output", str(target)], runner=fake_runner({0: 0.9})) == 2
+    assert "is a file" in error_line(capsys)
+    assert target.read_text() == "notes"
