@@ -7,8 +7,10 @@ Each seed runs ``python recipes/train.py --config recipes/configs/tiny-cpu.yaml`
 README's first command, after ``pip install -e .``) in a subprocess, with ``--seed S`` and a
 fresh ``--output_dir DIR/seed-S``; its log goes to ``DIR/seed-S.log``. The table (each run,
 then mean ± sample standard deviation of test and test_unseen NER/RE strict micro-F1 and
-of the wall time, with the CPU named) is printed and written to ``DIR/results.md`` and
-``DIR/results.json``.
+of the wall time of the whole command: data, training, scoring; not ``pip install``), with
+the CPU named, is printed and written to ``DIR/results.md`` and ``DIR/results.json``.
+``--seed`` is TRL's ``seed``: the order of the batches, the renamed copies of the notes, and
+whatever else the recipe draws from it.
 
 Why a script: one run on one CPU can land on either side of a threshold (CPU kernels and
 the seed move the scores by a few points), so the figure the README shows is this table.
