@@ -9,8 +9,8 @@ What is measured:
 
 - forced-word tagging (the tiny default, a tokenizer with one token per tag): the same
   ``--docs`` notes at ``--batch-size`` (32), decoded by ``tag_decoding.decode_tags_fast``
-  (what ``inference.predict`` uses for a plain Llama: one step per tag decision, static
-  cache, slots refilled as documents finish) and by ``inference.decode_tags_stepwise``
+  (what ``inference.predict`` uses for a plain Llama: a static cache, words fed in runs,
+  tags guessed ahead and checked, slots refilled as documents finish) and by ``inference.decode_tags_stepwise``
   (the previous decoder, kept as the reference and for other models: one token per
   forward pass through ``model(...)``), after one untimed warm-up call each; documents/s
   of each, their ratio, and whether the completions (hence the predictions) are identical.

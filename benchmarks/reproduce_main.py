@@ -140,7 +140,8 @@ def run_training(
                     continue
                 step, now = int(match[1]), time.perf_counter()
                 if first is None:
-                    first = (step, now)
+                    if step >= 1:  # the pace is taken from the end of the first step (its warm-up excluded)
+                        first = (step, now)
                 elif step >= first[0] + probe_steps:
                     estimate = budget_estimate(started, first, (step, now), total_steps)
                     if estimate > budget_seconds:

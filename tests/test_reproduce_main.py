@@ -153,7 +153,7 @@ def test_the_command_is_the_readme_one_with_the_seed_and_a_fresh_folder(script: 
 
 FAKE_TRAINING = """
 import sys, time
-for step in range(1, 11):
+for step in range(0, 11):
     sys.stderr.write(f"\\r  {step}/600 [00:0{step}<10:00, 1.00s/it]")
     sys.stderr.flush()
     time.sleep(0.2)
@@ -163,7 +163,7 @@ for step in range(1, 11):
 def test_the_real_runner_stops_a_training_whose_pace_overruns_the_budget(
     script: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The progress bar of a (fake, 0.2 s a step) training is read; 600 steps would take ~2 min, the budget is 1."""
+    """A (fake, 0.2 s a step) progress bar is read from step 1 on; 600 steps would take ~2 min, the budget is 1."""
     monkeypatch.setattr(script, "train_command", lambda seed, output_dir: [sys.executable, "-c", FAKE_TRAINING])
     over = r"1-minute budget: after 3 of 600 steps, training alone would take about \d+\.\d min, \d+\.\d min \(\d+%\) over"
     with pytest.raises(script.InputError, match=over):
