@@ -179,6 +179,19 @@ def check_output_parent(path: str | os.PathLike[str], need_bytes: int = 0) -> Pa
     return target
 
 
+def _output_folder(
+    path: str | os.PathLike[str], writes: Iterable[str], inputs: Iterable[str | os.PathLike[str] | None]
+) -> Path:
+    """``path`` as a folder that is not a file and none of whose ``writes`` is one of ``inputs``."""
+    directory = Path(path)
+    if directory.exists() and not directory.is_dir():
+        raise UserInputError(f"output {directory} exists and is not a directory")
+    sources = [s for s in inputs if s is not None]
+    for name in writes:
+        refuse_inputs(directory / name, sources)
+    return directory
+
+
 def check_output_dir(
     path: str | os.PathLike[str],
     *,
@@ -189,12 +202,7 @@ def check_output_dir(
 
     ``writes`` names the files the command will put there: none may be one of ``inputs``.
     """
-    directory = Path(path)
-    if directory.exists() and not directory.is_dir():
-        raise UserInputError(f"output {directory} exists and is not a directory")
-    sources = [s for s in inputs if s is not None]
-    for name in writes:
-        refuse_inputs(directory / name, sources)
+    directory = _output_folder(path, writes, inputs)
     if directory.is_dir():
         _probe_writable(directory)
         check_room(directory)
@@ -213,12 +221,7 @@ def prepare_output_dir(
 
     ``writes`` names the files the command will put there: none may be one of ``inputs``.
     """
-    directory = Path(path)
-    if directory.exists() and not directory.is_dir():
-        raise UserInputError(f"output {directory} exists and is not a directory")
-    sources = [s for s in inputs if s is not None]
-    for name in writes:
-        refuse_inputs(directory / name, sources)
+    directory = _output_folder(path, writes, inputs)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as err:
