@@ -7,11 +7,16 @@ Writes transfer.json (every setting and score), transfer.md (one table per corpu
 transfer.png (the curves) to --output. --synthetic is a JSON/JSONL documents file or a builder
 config name, whose train split is generated with --seed.
 
+The crf system marks every training document's features with its source (--mix domain, the
+default, in both arms) so that the synthetic text adds names and contexts without overruling how
+the corpus draws its boundaries; --mix concat trains on the plain concatenation.
+
 Examples::
 
+    odin-ner-re transfer --synthetic literature --num-synthetic 1000 --corpus bc5cdr --corpus ncbi_disease \
+        --corpus ade --corpus biored --real 0,25,100,all --split validation --output transfer/literature
     odin-ner-re generate --num-samples 1000 --seed 7 --output notes.jsonl
     odin-ner-re transfer --synthetic notes.jsonl --corpus bc5cdr --real 0,25,100,all --output transfer/bc5cdr
-    odin-ner-re transfer --synthetic 1k --corpus bc5cdr --corpus ncbi_disease --corpus ade --output transfer/1k
     odin-ner-re transfer --synthetic 1k --corpus ncbi_disease --system model --real 0,25 --output transfer/model
 """
 
