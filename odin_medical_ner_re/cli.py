@@ -29,7 +29,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "augment",
     "llm_generate",
     "review",
-    "export",
 )
 
 
@@ -41,13 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f".commands.{name}", __package__)
-        except ModuleNotFoundError as err:
-            if err.name and err.name.endswith(f"commands.{name}"):
-                continue  # command not shipped in this build
-            raise
-        module.register(subparsers)
+        importlib.import_module(f".commands.{name}", __package__).register(subparsers)
     return parser
 
 
