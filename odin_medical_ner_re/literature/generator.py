@@ -349,13 +349,20 @@ class LiteratureGenerator:
             for a, b, head in composites((*lists["diseases"], *kb_diseases))
             if self.keep(f"{a} {head}") and self.keep(f"{b} {head}")
         )
-        diseases, phenotypes = set(lists["diseases"]), set(lists["phenotypes"])
-        self._effect_type = functools.lru_cache(maxsize=None)(
-            lambda form: (c.type if (c := kb.lookup(form)) is not None and c.type in ("Disease", "Symptom")
-                          else "Symptom" if form in phenotypes and form not in diseases else "Disease")
-        )  # fmt: skip
+        self._symptom_words = set(lists["phenotypes"]) - set(lists["diseases"])
 
     # ------------------------------------------------------------------ casting
+
+    def _effect(self, form: str) -> _Role:
+        """An adverse effect: typed as the knowledge base types it, else Symptom when only the
+        phenotype list names it, else Disease (most adverse effects are diagnoses)."""
+        role = self._free("", form)
+        concept = self.kb.lookup(form)
+        if concept is not None and concept.type in ("Disease", "Symptom"):
+            role.type = concept.type
+        else:
+            role.type = "Symptom" if form in self._symptom_words else "Disease"
+        return role
 
     def _role(self, name: str) -> _Role:
         plain, abbreviations = self.names[name]
@@ -403,22 +410,16 @@ class LiteratureGenerator:
         elif kind == "adverse":
             drug = r.choice(sorted(self.adverse))
             cast["E"] = self._role(drug) if drug in self.names else self._free("Drug", drug)
-            cast["A"] = self._free("", r.choice(self.adverse[drug]))
+            cast["A"] = self._effect(r.choice(self.adverse[drug]))
             indications = self.tails_of.get(("treats", drug), [])
             if indications:
                 cast["X"] = self._role(r.choice(indications))
         else:  # experimental
             agent = r.choice(sorted(self.experimental))
             cast["E"] = self._free("Drug", agent)
-            cast["A"] = self._free("", r.choice(self.experimental[agent]))
-        cast["A"] = cast.get("A") or _Role("", "")
-        if cast["A"].form:
-            cast["A"].type = self._effect_type(cast["A"].form)
-        else:
-            del cast["A"]
+            cast["A"] = self._effect(r.choice(self.experimental[agent]))
         if "D" in cast and "A" not in cast and cast["D"].concept in self.adverse:
-            cast["A"] = self._free("", r.choice(self.adverse[cast["D"].concept]))
-            cast["A"].type = self._effect_type(cast["A"].form)
+            cast["A"] = self._effect(r.choice(self.adverse[cast["D"].concept]))
         if "X" in cast:
             disease = cast["X"].concept
             symptoms = self.tails_of.get(("causes", disease), [])
