@@ -18,10 +18,13 @@ import datasets
 
 from .errors import UserInputError
 from .generator import COMPLEXITY_PRESETS, MedicalTextGenerator
+from .literature.generator import LiteratureGenerator
 from .schema import ENTITY_TYPES, RELATION_TYPES, Document
 from .tokenize import bio_tags, tokenize
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test", "test_unseen")
+#: Writing styles: clinical notes (the default) or PubMed-like abstracts (see ``literature/``).
+STYLES: tuple[str, ...] = ("clinical", "literature")
 BIO_LABELS: tuple[str, ...] = ("O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I")))
 
 _DESCRIPTION = (
@@ -86,6 +89,7 @@ class OdinNerReConfig(datasets.BuilderConfig):
     num_test_unseen: int = 200
     seed: int = 42
     complexity: str = "simple"
+    style: str = "clinical"
     unseen_share: float = 0.2
     shard_size: int = 2_000
 
@@ -101,6 +105,8 @@ class OdinNerReConfig(datasets.BuilderConfig):
             raise UserInputError(
                 f"unknown complexity {self.complexity!r}; valid: {', '.join(COMPLEXITY_PRESETS)}"
             )
+        if self.style not in STYLES:
+            raise UserInputError(f"unknown style {self.style!r}; valid: {', '.join(STYLES)}")
         if not 0.0 < self.unseen_share < 1.0:
             raise UserInputError(f"unseen_share must be in (0, 1), got {self.unseen_share}")
 
@@ -172,6 +178,17 @@ class OdinNerRe(datasets.GeneratorBasedBuilder):
             num_test_unseen=1_000,
             complexity="complex",
         ),
+        OdinNerReConfig(
+            name="literature",
+            description="PubMed-like titles, abstracts and case reports (the register of BC5CDR, BioRED, "
+            "NCBI disease and ADE): the same facts discipline, a broad vocabulary for mentions without "
+            "relations, abbreviations defined in parentheses, '-induced' compounds.",
+            num_train=10_000,
+            num_validation=1_000,
+            num_test=1_000,
+            num_test_unseen=1_000,
+            style="literature",
+        ),
     ]
     DEFAULT_CONFIG_NAME = "1k"
 
@@ -199,23 +216,27 @@ class OdinNerRe(datasets.GeneratorBasedBuilder):
         config = self.config
         for shard in shards:
             split, index = shard["split"], shard["shard"]
-            shard_seed = stable_int(config.name, split, config.seed, index)
-            generator = MedicalTextGenerator(
-                seed=shard_seed,
-                complexity=config.complexity,
-                surface_form_filter=surface_form_filter(split, config.seed, config.unseen_share),
-            )
+            write = make_writer(config, split, index)
             for offset in range(shard["count"]):
                 doc_id = f"{config.name}-{split}-{shard['start'] + offset:07d}"
-                doc = generator.generate_clinical_note(doc_id)
-                yield doc_id, document_to_example(doc, config.name, split, config.seed, index)
+                yield doc_id, document_to_example(write(doc_id), config.name, split, config.seed, index)
+
+
+def make_writer(config: OdinNerReConfig, split: str, shard: int) -> Callable[[str], Document]:
+    """The document writer of one shard: its style's generator, seeded from (config, split, seed, shard)."""
+    shard_seed = stable_int(config.name, split, config.seed, shard)
+    keep = surface_form_filter(split, config.seed, config.unseen_share)
+    if config.style == "literature":
+        return LiteratureGenerator(seed=shard_seed, surface_form_filter=keep).generate_document
+    generator = MedicalTextGenerator(seed=shard_seed, complexity=config.complexity, surface_form_filter=keep)
+    return generator.generate_clinical_note
 
 
 def config_names() -> list[str]:
     return [c.name for c in OdinNerRe.BUILDER_CONFIGS]
 
 
-def make_builder(config_name: str = "10k", cache_dir: str | None = None, **overrides: Any) -> OdinNerRe:
+def make_builder(config_name: str = "1k", cache_dir: str | None = None, **overrides: Any) -> OdinNerRe:
     """The builder for ``config_name`` with size/seed/complexity overrides."""
     if config_name not in config_names():
         raise UserInputError(f"unknown config {config_name!r}; valid configs: {', '.join(config_names())}")
@@ -248,6 +269,8 @@ def content_hash() -> str:
     knowledge_dir = Path(os.environ.get("ODIN_KNOWLEDGE_DIR") or DATA_DIR)
     files = [package / name for name in ("builder.py", "generator.py", "tokenize.py", "schema.py")]
     files += sorted((package / "templates").glob("*.yaml")) + sorted(knowledge_dir.glob("*.yaml"))
+    literature = package / "literature"
+    files += [literature / "generator.py", literature / "templates.yaml", *sorted((literature / "data").glob("*"))]
     digest = hashlib.blake2b(__version__.encode(), digest_size=8)
     for path in files:
         digest.update(path.name.encode())
@@ -256,16 +279,28 @@ def content_hash() -> str:
 
 
 def load_dataset(
-    config_name: str = "10k", *, cache_dir: str | None = None, num_proc: int | None = None, **overrides: Any
-) -> datasets.DatasetDict:
-    """Build (or reuse from cache) and return the ``DatasetDict`` of a config.
+    config: str = "1k",
+    *,
+    split: str | None = None,
+    streaming: bool = False,
+    cache_dir: str | None = None,
+    num_proc: int | None = None,
+    **overrides: Any,
+) -> datasets.DatasetDict | datasets.Dataset | datasets.IterableDatasetDict | datasets.IterableDataset:
+    """Build (or reuse from cache) a config, as ``datasets.load_dataset("odin_medical_ner_re", config)`` would.
 
-    This is the local equivalent of ``datasets.load_dataset("odin_medical_ner_re", name)``:
-    ``datasets`` >= 4 no longer runs loading scripts, so the builder is used directly.
+    ``datasets`` >= 4 no longer runs loading scripts, so the builder is used directly, with
+    ``load_dataset``'s own arguments: ``split`` (``"train"``, ``"test[:10]"``; None: every
+    split) and ``streaming`` (notes generated on the fly, nothing written to the cache).
+    The default config is the builder's, ``1k``.
     """
-    builder = make_builder(config_name, cache_dir=cache_dir, **overrides)
+    if split is not None and split.split("[", 1)[0] not in SPLITS:
+        raise UserInputError(f"unknown split {split!r}; valid: {', '.join(SPLITS)}")
+    builder = make_builder(config, cache_dir=cache_dir, **overrides)
+    if streaming:
+        return builder.as_streaming_dataset(split=split)
     builder.download_and_prepare(num_proc=num_proc)
-    return builder.as_dataset()
+    return builder.as_dataset(split=split)
 
 
 def to_bigbio_kb(dataset: datasets.Dataset) -> datasets.Dataset:

@@ -2,7 +2,9 @@
 
 Each command module exposes ``register(subparsers)``, which adds its parser and sets
 ``func``. User mistakes raise :class:`~odin_medical_ner_re.errors.UserInputError` and are
-printed as one ``error: ...`` line with exit code 2, never as a traceback.
+printed as one ``error: ...`` line with exit code 2, never as a traceback. SIGTERM and SIGHUP
+unwind like Ctrl-C (see :func:`~odin_medical_ner_re.files.signals_cleanup`), so no temporary
+file outlives a killed command; the exit code is then 128 + the signal number.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .errors import UserInputError
+from .errors import Terminated, UserInputError
 
 #: Command modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -55,14 +57,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from .files import signals_cleanup
+
     try:
-        return int(args.func(args) or 0)
+        with signals_cleanup():
+            return int(args.func(args) or 0)
     except UserInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Terminated as err:
+        print(f"error: terminated by signal {err.signum}; partial outputs removed", file=sys.stderr)
+        return err.exit_code
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         sys.stderr.close()
         return 0

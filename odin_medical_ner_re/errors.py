@@ -9,3 +9,19 @@ from __future__ import annotations
 
 class UserInputError(ValueError):
     """Bad input from a user (file, argument, document): reported without a traceback."""
+
+
+class Terminated(BaseException):
+    """SIGTERM/SIGHUP turned into an exception, so writers unwind and remove their temporaries.
+
+    A ``BaseException`` like ``KeyboardInterrupt``: ``except Exception`` must not swallow it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal number, what a shell reports for a process killed by it."""
+        return 128 + self.signum

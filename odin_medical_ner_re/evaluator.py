@@ -112,16 +112,36 @@ class NERREvaluator:
     def _entity_result(
         self, predictions: Iterable[EntityPrediction], gold: Iterable[EntityPrediction]
     ) -> dict[str, Any]:
-        guesses, references = _documents(list(predictions), list(gold), "entities")
+        guesses, references = _documents(
+            _checked(predictions, EntityPrediction, "predictions"),
+            _checked(gold, EntityPrediction, "gold"),
+            "entities",
+        )
         report = score_documents(guesses, references, entity_modes=[self.entity_mode], relation_modes=[])
         return report["ner"][self.entity_mode]
 
     def _relation_result(
         self, predictions: Iterable[RelationPrediction], gold: Iterable[RelationPrediction]
     ) -> dict[str, Any]:
-        guesses, references = _documents(list(predictions), list(gold), "relations")
+        guesses, references = _documents(
+            _checked(predictions, RelationPrediction, "predictions"),
+            _checked(gold, RelationPrediction, "gold"),
+            "relations",
+        )
         report = score_documents(guesses, references, entity_modes=[], relation_modes=[self.relation_mode])
         return report["re"][self.relation_mode]
+
+
+def _checked(items: Any, kind: type, name: str) -> list[Any]:
+    """``items`` as a list of ``kind``; anything else is a TypeError saying what to pass."""
+    hint = f"build each with {kind.__name__}(...) from odin_medical_ner_re.evaluator"
+    if items is None or isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise TypeError(f"{name} must be an iterable of {kind.__name__}, got {type(items).__name__}; {hint}")
+    listed = list(items)
+    for position, item in enumerate(listed):
+        if not isinstance(item, kind):
+            raise TypeError(f"{name}[{position}] is a {type(item).__name__}, expected {kind.__name__}; {hint}")
+    return listed
 
 
 def _documents(

@@ -35,7 +35,7 @@ from . import __version__
 from .builder import SPLITS, OdinNerRe, OdinNerReConfig, config_names, is_held_out, make_builder
 from .cards import render_readme
 from .errors import UserInputError
-from .files import swap_into_place
+from .files import check_output_parent, swap_into_place
 from .knowledge import DATA_DIR, KnowledgeBase, load_knowledge_base
 
 DEFAULT_CONFIGS: tuple[str, ...] = ("1k", "10k", "complex")
@@ -74,6 +74,7 @@ def export_hub_layout(
     if num_proc is not None:
         _check_positive("num_proc", num_proc)
     _check_target(target, overwrite)
+    check_output_parent(target)  # writable, with room: before the (long) build, not after it
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}"
     staging.mkdir()

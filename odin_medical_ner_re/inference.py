@@ -370,6 +370,15 @@ def load_model(model_dir: str | Path, device: str | None = None) -> tuple[Any, A
         from peft import AutoPeftModelForCausalLM
 
         model = AutoPeftModelForCausalLM.from_pretrained(folder)
+        # the base model comes from its own folder or the Hub; the recipe saves the trained
+        # config (with the tag lookahead) beside the adapter
+        saved = folder / "config.json"
+        if saved.is_file():
+            import json
+
+            lookahead = json.loads(saved.read_text(encoding="utf-8")).get(LOOKAHEAD_ATTRIBUTE)
+            if isinstance(lookahead, int):
+                setattr(model.config, LOOKAHEAD_ATTRIBUTE, lookahead)
     else:
         model = AutoModelForCausalLM.from_pretrained(folder)
     if tokenizer.pad_token is None:

@@ -21,10 +21,12 @@ request is a plain HTTP POST, so no client library is needed.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -47,6 +49,8 @@ from .schema import (
 )
 
 PROMPT_VERSION = 1
+#: A chat answer larger than this is not a note (a runaway or hostile server): rejected.
+MAX_ANSWER_BYTES = 8 << 20
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
 
 SYSTEM_PROMPT = (
@@ -172,27 +176,74 @@ class ChatClient:
         request = urllib.request.Request(
             chat_url(self.endpoint), data=json.dumps(body).encode("utf-8"), headers=headers, method="POST"
         )
+        deadline = time.monotonic() + self.timeout
         for attempt in range(self.retries + 1):
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    payload = response.read()
+                payload = _post(request, deadline, self.timeout)
                 break
             except urllib.error.HTTPError as err:
-                if err.code in (429, 500, 502, 503, 504) and attempt < self.retries:
-                    time.sleep(0.5 * 2**attempt)
+                pause = 0.5 * 2**attempt
+                if (
+                    err.code in (429, 500, 502, 503, 504)
+                    and attempt < self.retries
+                    and time.monotonic() + pause < deadline
+                ):
+                    time.sleep(pause)
                     continue
                 raise EndpointError("http_error", f"HTTP {err.code}") from None
             except (urllib.error.URLError, TimeoutError, OSError) as err:
                 reason = getattr(err, "reason", err)
                 raise EndpointError("request_failed", f"{reason}") from None
+            except http.client.HTTPException as err:  # bad status line, short body, header too long
+                raise EndpointError("bad_response", f"broken HTTP answer ({type(err).__name__})") from None
         return _message_content(payload)
+
+
+def _post(request: urllib.request.Request, deadline: float, timeout: float) -> bytes:
+    """The answer's body, or an error; never later than ``deadline`` (time.monotonic).
+
+    ``urlopen``'s timeout bounds each socket read, so a server that trickles a byte a second
+    would hold a request for ever. The request runs in a daemon thread that the caller stops
+    waiting for at the deadline; the thread notices the cancellation at its next chunk.
+    """
+    outcome: dict[str, Any] = {}
+    cancelled = threading.Event()
+
+    def work() -> None:
+        try:
+            remaining = max(0.05, deadline - time.monotonic())
+            with urllib.request.urlopen(request, timeout=remaining) as response:
+                chunks, size = [], 0
+                while not cancelled.is_set():
+                    chunk = response.read1(65536)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES:
+                        raise EndpointError("bad_response", f"answer larger than {MAX_ANSWER_BYTES:,} bytes")
+                    chunks.append(chunk)
+                if response.length:  # Content-Length promised more than arrived
+                    raise http.client.IncompleteRead(b"".join(chunks), response.length)
+                outcome["body"] = b"".join(chunks)
+        except BaseException as err:  # handed to the caller's thread
+            outcome["error"] = err
+
+    thread = threading.Thread(target=work, name="llm-request", daemon=True)
+    thread.start()
+    thread.join(max(0.0, deadline - time.monotonic()))
+    if thread.is_alive():
+        cancelled.set()
+        raise EndpointError("timeout", f"no complete answer within {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["body"]
 
 
 def _message_content(payload: bytes) -> str:
     try:
         data = json.loads(payload)
         content = data["choices"][0]["message"]["content"]
-    except (ValueError, KeyError, IndexError, TypeError):
+    except (ValueError, KeyError, IndexError, TypeError, RecursionError):
         raise EndpointError("bad_response", "not an OpenAI chat-completion answer") from None
     if not isinstance(content, str):
         raise EndpointError("bad_response", "message content is not text")
@@ -219,7 +270,7 @@ def extract_json(content: str) -> Any:
     for candidate in candidates:
         try:
             return json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
             continue
     raise Rejected("invalid_json", "no parseable JSON object")
 
@@ -388,18 +439,22 @@ def generate(
     max_attempts: int | None = None,
     id_prefix: str = "llm-",
     show_progress: bool = False,
+    accepted: list[Document] | None = None,
+    rejected: list[dict[str, Any]] | None = None,
 ) -> tuple[list[Document], GenerationStats, list[dict[str, Any]]]:
     """Call the model until ``num`` notes pass validation or ``max_attempts`` calls are spent.
 
     Returns the accepted documents, the statistics and the rejected answers (with reasons).
+    Notes are appended to ``accepted`` and ``rejected`` as they come when the caller passes
+    them, so a run stopped by Ctrl-C, a signal or an unexpected error still has what it paid for.
     """
     if num < 1:
         raise UserInputError(f"--num must be at least 1, got {num}")
     max_attempts = max_attempts or 2 * num
     rng = random.Random(seed)
     stats = GenerationStats(requested=num)
-    accepted: list[Document] = []
-    rejected: list[dict[str, Any]] = []
+    accepted = [] if accepted is None else accepted
+    rejected = [] if rejected is None else rejected
     progress = None
     if show_progress:
         from tqdm.auto import tqdm

@@ -29,7 +29,6 @@ import os
 import random
 import re
 import statistics
-import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -39,7 +38,7 @@ from typing import Any
 
 from . import __version__
 from .errors import UserInputError
-from .files import atomic_write_text, prepare_output_dir
+from .files import atomic_write_text, check_output_dir, prepare_output_dir, temporary_path
 from .knowledge import KnowledgeBase, load_knowledge_base
 from .schema import ENTITY_TYPES, RELATION_TYPES, Document, load_documents, validate
 from .tokenize import TOKEN_PATTERN
@@ -626,14 +625,9 @@ def _save(fig: Any, directory: Path, name: str, legend_ax: Any = None) -> str:
         fig.tight_layout(rect=(0, 0, 1, 0.91))
     else:
         fig.tight_layout()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".png", dir=directory)
-    os.close(fd)
     try:
-        fig.savefig(tmp_name, dpi=110, format="png")
-        os.replace(tmp_name, directory / name)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        with temporary_path(directory / name, suffix=".png") as tmp_name:
+            fig.savefig(tmp_name, dpi=110, format="png")
     finally:
         fig.clear()
         _pyplot().close(fig)
@@ -1205,6 +1199,10 @@ def render_html(blocks: Sequence[_Block]) -> str:
     )
 
 
+#: The files :func:`write_report` writes besides its PNG plots.
+REPORT_FILES: tuple[str, ...] = ("report.md", "report.html", "report.json")
+
+
 def write_report(reports: Sequence[Mapping[str, Any]], output: str | os.PathLike[str]) -> Path:
     """Plots, report.md, report.html and report.json in ``output``; returns the folder."""
     directory = prepare_output_dir(output)
@@ -1234,6 +1232,7 @@ def run_report(
     kb: KnowledgeBase | None = None,
 ) -> tuple[Path, list[dict[str, Any]]]:
     """Load one or two datasets, measure them and write the report folder."""
+    check_output_dir(output, writes=REPORT_FILES, inputs=(dataset, compare))
     kb_problem = None
     if kb is None:
         kb, kb_problem = load_kb_or_none()

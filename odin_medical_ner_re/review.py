@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UserInputError
-from .files import atomic_write_text, prepare_output_dir
+from .files import atomic_write_text, check_output_dir, prepare_output_dir, refuse_filled_sheet
 from .quality import load_corpus, template_family
+from .reading import read_text
 from .schema import Document, Entity
 
 CSV_COLUMNS: tuple[str, ...] = ("doc_id", "item_id", "item", "type", "text", "context", "verdict", "comment")
@@ -254,14 +255,30 @@ def _note_html(number: int, doc: Document, palette: dict[str, str], rows: int) -
     )
 
 
+#: The files :func:`write_review_sample` writes into its folder.
+REVIEW_FILES: tuple[str, ...] = ("review.csv", "review.html", "documents.jsonl")
+
+
 def write_review_sample(
-    dataset: str, output: str | os.PathLike[str], *, n: int = 50, seed: int = 0, split: str | None = None
+    dataset: str,
+    output: str | os.PathLike[str],
+    *,
+    n: int = 50,
+    seed: int = 0,
+    split: str | None = None,
+    overwrite: bool = False,
 ) -> tuple[Path, list[Document], int]:
-    """Sample, then write review.html, review.csv and the sampled documents (documents.jsonl)."""
+    """Sample, then write review.html, review.csv and the sampled documents (documents.jsonl).
+
+    A review.csv already holding verdicts is a reviewer's work: it is replaced only with
+    ``overwrite``. The folder may not hold the input (``DIR/documents.jsonl`` as DATASET).
+    """
+    check_output_dir(output, writes=REVIEW_FILES, inputs=(dataset,))
+    refuse_filled_sheet(Path(output) / "review.csv", overwrite)
     corpus = load_corpus(dataset, split=split)
     sample = stratified_sample(corpus.documents, n, seed)
     rows = sheet_rows(sample)
-    directory = prepare_output_dir(output)
+    directory = prepare_output_dir(output, writes=REVIEW_FILES, inputs=(dataset,))
     per_doc = Counter(row["doc_id"] for row in rows)
     atomic_write_text(directory / "review.csv", render_csv(rows))
     atomic_write_text(directory / "review.html", render_html(sample, per_doc))
@@ -349,24 +366,33 @@ def score_sheet(path: str | os.PathLike[str]) -> ReviewScores:
         source = source / "review.csv"
     if not source.is_file():
         raise UserInputError(f"{source}: no such file")
-    with source.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("item", "type", "verdict") if c not in (reader.fieldnames or [])]
-        if missing:
+    reader = csv.DictReader(io.StringIO(read_text(source), newline=""))
+    try:
+        return _scores(reader, source)
+    except csv.Error as err:
+        raise UserInputError(
+            f"{source}: line {reader.line_num + 1}: not a readable CSV row ({err})"
+        ) from None
+
+
+def _scores(reader: csv.DictReader, source: Path) -> ReviewScores:
+    """The scores of a sheet being read (csv errors are the caller's to report)."""
+    missing = [c for c in ("item", "type", "verdict") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise UserInputError(
+            f"{source}: missing column(s) {', '.join(missing)} (expected {', '.join(CSV_COLUMNS)})"
+        )
+    scores = ReviewScores()
+    for row in reader:
+        try:
+            verdict = canonical_verdict(row.get("verdict") or "")
+        except KeyError:
+            accepted = ", ".join(sorted(VERDICTS))
             raise UserInputError(
-                f"{source}: missing column(s) {', '.join(missing)} (expected {', '.join(CSV_COLUMNS)})"
-            )
-        scores = ReviewScores()
-        for row in reader:
-            try:
-                verdict = canonical_verdict(row.get("verdict") or "")
-            except KeyError:
-                accepted = ", ".join(sorted(VERDICTS))
-                raise UserInputError(
-                    f"{source}: row {reader.line_num}: unknown verdict {row['verdict']!r} (accepted, any case: {accepted})"
-                ) from None
-            item_type = re.sub(r" \(negated\)$", "", row.get("type") or "?")
-            scores.add(f"{row.get('item') or 'item'}:{item_type}", verdict or "blank")
+                f"{source}: row {reader.line_num}: unknown verdict {row['verdict']!r} (accepted, any case: {accepted})"
+            ) from None
+        item_type = re.sub(r" \(negated\)$", "", row.get("type") or "?")
+        scores.add(f"{row.get('item') or 'item'}:{item_type}", verdict or "blank")
     return scores
 
 

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import UserInputError
+from .files import atomic_open, check_output_file
+from .reading import read_text
 
 ENTITY_TYPES: tuple[str, ...] = ("Disease", "Symptom", "Drug", "Procedure", "Lab_Test")
 RELATION_TYPES: tuple[str, ...] = ("treats", "causes", "indicates", "prevents")
@@ -113,7 +115,7 @@ class Document:
                         negated=bool(raw.get("negated", False)),
                     )
                 )
-            except (KeyError, TypeError, ValueError, AttributeError) as err:
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
                 raise UserInputError(
                     f"document {doc_id}: entity {index} is malformed ({err!r}); "
                     "expected fields text, type, start, end"
@@ -231,28 +233,32 @@ def save_documents(
     fmt = fmt or ("jsonl" if target.suffix == ".jsonl" else "json")
     if fmt not in ("json", "jsonl"):
         raise UserInputError(f"unknown format {fmt!r}: use json or jsonl")
-    if target.is_dir():
-        raise UserInputError(f"output {target} is an existing directory; give a file path")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise UserInputError(f"output directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UserInputError(f"output directory {parent} is not writable")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            if fmt == "jsonl":
-                for doc in documents:
-                    handle.write(json.dumps(doc.to_dict(), ensure_ascii=False))
-                    handle.write("\n")
-            else:
-                handle.write(documents_to_json(documents))
+    check_output_file(target)
+    with atomic_open(target, "w") as handle:
+        if fmt == "jsonl":
+            for doc in documents:
+                handle.write(json.dumps(doc.to_dict(), ensure_ascii=False))
                 handle.write("\n")
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        else:
+            _write_json_array(documents, handle)
     return target
+
+
+def _write_json_array(documents: Iterable[Document], handle: Any) -> None:
+    """The bytes of :func:`documents_to_json` plus a newline, one document at a time.
+
+    ``json.dumps`` of the whole list would hold every note in memory (gigabytes for millions);
+    a document's own ``indent=1`` text shifted by one space is what the list's indent gives it.
+    """
+    first = True
+    for doc in documents:
+        handle.write("[\n " if first else ",\n ")
+        handle.write(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1).replace("\n", "\n "))
+        first = False
+    handle.write("[]\n" if first else "\n]\n")
+
+
+_LONE_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def iter_raw_documents(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -260,7 +266,8 @@ def iter_raw_documents(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict
     source = Path(path)
     if not source.is_file():
         raise UserInputError(f"{source}: no such file")
-    text = source.read_text(encoding="utf-8")
+    text = read_text(source)
+    check_surrogates = _LONE_SURROGATE_ESCAPE.search(text) is not None  # rare: checked only then
     stripped = text.lstrip()
     if source.suffix == ".jsonl" or (
         stripped.startswith("{") and "\n{" in stripped and not _is_one_json(text)
@@ -269,14 +276,21 @@ def iter_raw_documents(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict
             if not line.strip():
                 continue
             try:
-                yield f"{source}:{line_number}", json.loads(line)
+                item = json.loads(line)
             except json.JSONDecodeError as err:
                 raise UserInputError(f"{source}: line {line_number}, column {err.colno}: {err.msg}") from None
+            except RecursionError:
+                raise UserInputError(f"{source}: line {line_number}: JSON nested too deeply") from None
+            if check_surrogates:
+                _refuse_lone_surrogates(item, f"{source}:{line_number}")
+            yield f"{source}:{line_number}", item
         return
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise UserInputError(f"{source}: line {err.lineno}, column {err.colno}: {err.msg}") from None
+    except RecursionError:
+        raise UserInputError(f"{source}: JSON nested too deeply") from None
     if isinstance(data, dict) and "documents" in data:
         data = data["documents"]
     if isinstance(data, dict):
@@ -284,7 +298,19 @@ def iter_raw_documents(path: str | os.PathLike[str]) -> Iterator[tuple[str, dict
     if not isinstance(data, list):
         raise UserInputError(f"{source}: expected a JSON array of documents")
     for index, item in enumerate(data):
+        if check_surrogates:
+            _refuse_lone_surrogates(item, f"{source}[{index}]")
         yield f"{source}[{index}]", item
+
+
+def _refuse_lone_surrogates(item: Any, location: str) -> None:
+    """A ``\\ud800`` escape without its pair decodes to a string that can be neither printed nor saved."""
+    try:
+        json.dumps(item, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise UserInputError(
+            f"{location}: a \\u{ord(err.object[err.start]):04x} escape is half a surrogate pair, not a character"
+        ) from None
 
 
 def _is_one_json(text: str) -> bool:
@@ -299,9 +325,10 @@ def load_documents(path: str | os.PathLike[str], *, check: bool = True) -> list[
     """Read documents written by :func:`save_documents` or in the seed's shape.
 
     With ``check`` every document is validated and the first invalid one is reported
-    with its id and all of its problems.
+    with its id and all of its problems; a document id seen before is an error too.
     """
     documents = []
+    seen: dict[str, str] = {}
     for index, (location, raw) in enumerate(iter_raw_documents(path)):
         try:
             doc = Document.from_dict(raw, default_id=f"doc-{index}")
@@ -311,5 +338,8 @@ def load_documents(path: str | os.PathLike[str], *, check: bool = True) -> list[
             problems = validate(doc)
             if problems:
                 raise UserInputError(f"{location}: document {doc.id} is invalid: {'; '.join(problems)}")
+            if doc.id in seen:  # scores and splits key on ids: a repeat is silently merged otherwise
+                raise UserInputError(f"{location}: duplicate document id {doc.id!r} (first at {seen[doc.id]})")
+            seen[doc.id] = location
         documents.append(doc)
     return documents

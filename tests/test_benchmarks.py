@@ -302,3 +302,31 @@ def test_ade_negatives_left_out_of_scoring_by_default(monkeypatch: pytest.Monkey
     everything = run_benchmark("ade", system="dictionary", include_negatives=True)
     assert everything["documents"] == 1949 and everything["negative_documents_excluded"] == 0
     assert everything["ner"]["strict"]["micro"]["support"] == default["ner"]["strict"]["micro"]["support"] == 860
+
+
+def test_known_counts_match_the_manifest() -> None:
+    """The counts the adapters check are the MANIFEST's (BC5CDR mentions: chemical + disease)."""
+    assert {s: c[0] for s, c in CORPORA["bc5cdr"].expected.items()} == {"train": 500, "validation": 500, "test": 500}
+    assert [CORPORA["bc5cdr"].expected[s][1] for s in ("train", "validation", "test")] == [
+        5203 + 4182,
+        5347 + 4244,
+        5385 + 4424,
+    ]
+    assert {s: c[0] for s, c in CORPORA["biored"].expected.items()} == {"train": 400, "validation": 100}
+    assert [CORPORA["ncbi_disease"].expected[s][0] for s in ("train", "validation", "test")] == [593, 100, 100]
+    assert sum(c[0] for c in CORPORA["ade"].expected.values()) == 4272 + 16695
+
+
+@needs_corpora
+def test_a_truncated_or_empty_corpus_copy_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "ncbi_disease"
+    folder.mkdir()
+    text = (ROOT / "ncbi_disease" / "NCBItestset_corpus.txt").read_text(encoding="utf-8")
+    cut = text[: len(text) // 2]
+    (folder / "NCBItestset_corpus.txt").write_text(cut[: cut.rfind("\n\n") + 2], encoding="utf-8")
+    with pytest.raises(UserInputError, match="the original has 100 and 960: the copy is truncated"):
+        load_benchmark_documents("ncbi_disease", data_dir=tmp_path)
+    assert 0 < len(load_benchmark_documents("ncbi_disease", data_dir=tmp_path, allow_subset=True)["test"]) < 100
+    (folder / "NCBItestset_corpus.txt").write_text("", encoding="utf-8")
+    with pytest.raises(UserInputError, match="holds no documents"):
+        load_benchmark_documents("ncbi_disease", data_dir=tmp_path, allow_subset=True)

@@ -161,3 +161,43 @@ def test_unknown_option_is_refused() -> None:
 def test_non_positive_size_is_refused_by_the_builder(value: int, tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="num_train must be a positive integer"):
         make_builder("1k", cache_dir=str(tmp_path), num_train=value)
+
+
+# --------------------------------------------------------------------------- load_dataset's arguments
+
+
+def test_load_dataset_takes_split_and_streaming_like_datasets(knowledge_dir: str, tmp_path: Path) -> None:
+    """``split=`` gives one ``Dataset`` (slices too); ``streaming=True`` yields the same rows, nothing cached."""
+    tiny = {"num_train": 6, "num_validation": 3, "num_test": 3, "num_test_unseen": 3}
+    cache = tmp_path / "cache"
+    whole = load_dataset("1k", cache_dir=str(cache), **tiny)
+    assert isinstance(whole, datasets.DatasetDict) and set(whole) == set(SPLITS)
+    train = load_dataset("1k", split="train", cache_dir=str(cache), **tiny)
+    assert isinstance(train, datasets.Dataset) and train.to_list() == whole["train"].to_list()
+    assert load_dataset("1k", split="test[:2]", cache_dir=str(cache), **tiny).to_list() == whole["test"].to_list()[:2]
+    stream_cache = tmp_path / "stream-cache"
+    streamed = load_dataset("1k", split="validation", streaming=True, cache_dir=str(stream_cache), **tiny)
+    assert isinstance(streamed, datasets.IterableDataset)
+    assert list(streamed) == whole["validation"].to_list()
+    assert streamed.features == whole["validation"].features
+    every = load_dataset("1k", streaming=True, cache_dir=str(stream_cache), **tiny)
+    assert isinstance(every, datasets.IterableDatasetDict) and set(every) == set(SPLITS)
+    assert not list(stream_cache.glob("**/*.arrow"))  # generated on the fly
+
+
+def test_load_dataset_names_an_unknown_split() -> None:
+    with pytest.raises(UserInputError, match="unknown split 'dev'.*train, validation, test, test_unseen"):
+        load_dataset("1k", split="dev")
+
+
+def test_one_default_config_everywhere() -> None:
+    """The builder, load_dataset, make_builder and ``odin-ner-re build`` all default to the same config."""
+    import inspect
+
+    from odin_medical_ner_re.builder import OdinNerRe
+    from odin_medical_ner_re.cli import build_parser
+
+    assert OdinNerRe.DEFAULT_CONFIG_NAME == "1k"
+    for function in (load_dataset, make_builder):
+        assert next(iter(inspect.signature(function).parameters.values())).default == "1k"
+    assert build_parser().parse_args(["build"]).config == ["1k"]

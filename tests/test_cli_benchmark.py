@@ -52,7 +52,7 @@ def corpus_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_dictionary_baseline_report(corpus_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     output = tmp_path / "report.json"
-    assert main(["benchmark", "bc5cdr", "--baseline", "dictionary", "--data-dir", str(corpus_dir), "--output", str(output)]) == 0
+    assert main(["benchmark", "bc5cdr", "--baseline", "dictionary", "--data-dir", str(corpus_dir), "--output", str(output), "--allow-subset"]) == 0
     printed = capsys.readouterr().out
     # every mention is found except "headache": a Symptom in the knowledge base, and BC5CDR
     # annotates no Symptom, so it is not predicted (predictions are limited to Disease and Drug)
@@ -67,7 +67,7 @@ def test_dictionary_baseline_report(corpus_dir: Path, tmp_path: Path, capsys: py
 
 
 def test_crf_baseline_native_labels(corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["benchmark", "bc5cdr", "--baseline", "crf", "--data-dir", str(corpus_dir / "bc5cdr")]) == 0
+    assert main(["benchmark", "bc5cdr", "--baseline", "crf", "--data-dir", str(corpus_dir / "bc5cdr"), "--allow-subset"]) == 0
     printed = capsys.readouterr().out
     assert "native labels / crf" in printed and "RE document level (official protocol)" in printed
     assert "NER strict micro-F1 1.0000" in printed  # the test sentences are the training sentences
@@ -77,10 +77,11 @@ def test_crf_baseline_native_labels(corpus_dir: Path, capsys: pytest.CaptureFixt
     ("argv", "message"),
     [
         (["benchmark", "bc5cdr", "--baseline", "dictionary", "--data-dir", "/nonexistent"], "looked in /nonexistent/bc5cdr"),
-        (["benchmark", "bc5cdr", "--split", "validation", "--baseline", "crf"], "split 'validation' of bc5cdr not found"),
-        (["benchmark", "bc5cdr", "--baseline", "dictionary", "--label-set", "native"], "use --label-set odin"),
+        (["benchmark", "bc5cdr", "--split", "validation", "--baseline", "crf", "--allow-subset"], "split 'validation' of bc5cdr not found"),
+        (["benchmark", "bc5cdr", "--baseline", "dictionary", "--label-set", "native", "--allow-subset"], "use --label-set odin"),
         (["benchmark", "bc5cdr"], "give --baseline"),
         (["benchmark", "pubmed", "--baseline", "crf"], "unknown benchmark 'pubmed'"),
+        (["benchmark", "bc5cdr", "--baseline", "crf"], "has 12 documents and"),
     ],
 )
 def test_user_errors_are_one_line(
@@ -95,7 +96,7 @@ def test_user_errors_are_one_line(
 
 def test_model_without_inference_module(corpus_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setitem(sys.modules, "odin_medical_ner_re.inference", None)  # import now fails
-    assert main(["benchmark", "bc5cdr", "--model", str(corpus_dir), "--data-dir", str(corpus_dir)]) == 2
+    assert main(["benchmark", "bc5cdr", "--model", str(corpus_dir), "--data-dir", str(corpus_dir), "--allow-subset"]) == 2
     assert "odin_medical_ner_re.inference.predict_documents" in capsys.readouterr().err
 
 
@@ -114,7 +115,7 @@ def test_model_predictions_are_scored(corpus_dir: Path, monkeypatch: pytest.Monk
     fake = types.ModuleType("odin_medical_ner_re.inference")
     fake.predict_documents = predict_documents  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "odin_medical_ner_re.inference", fake)
-    argv = ["benchmark", "bc5cdr", "--model", "some/dir", "--data-dir", str(corpus_dir), "--batch-size", "8"]
+    argv = ["benchmark", "bc5cdr", "--model", "some/dir", "--data-dir", str(corpus_dir), "--allow-subset", "--batch-size", "8"]
     assert main(argv) == 0
     assert "NER strict micro-F1 0.0000" in capsys.readouterr().out
     assert calls[0][0] == "some/dir" and "Drug" in calls[0][1][0]

@@ -126,3 +126,11 @@ def test_relations_between_text_only_mentions_only_match_in_type_mode():
         0.0,
         1.0,
     ]
+
+
+@pytest.mark.parametrize("bad", [None, [{"text": "aspirin", "type": "Drug"}], "aspirin", {"a": 1}])
+def test_wrong_argument_types_say_what_to_pass(bad):
+    with pytest.raises(TypeError, match="EntityPrediction"):
+        NERREvaluator().evaluate_entities(bad, GOLD)
+    with pytest.raises(TypeError, match=r"gold.*RelationPrediction"):
+        NERREvaluator().evaluate_relations([], bad)

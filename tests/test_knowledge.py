@@ -134,3 +134,10 @@ def test_wrong_argument_types_and_missing_qualifiers_are_reported(tmp_path: Path
 def test_a_file_without_source_is_reported(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("diseases:\n  - name: influenza\n", encoding="utf-8")
     assert "missing 'source'" in _problems(tmp_path)
+
+
+def test_a_knowledge_file_that_is_not_utf8_is_located(tmp_path: Path) -> None:
+    mini = Path(__file__).parent / "fixtures" / "kb" / "mini.yaml"
+    (tmp_path / "mini.yaml").write_bytes(mini.read_bytes() + b"\n# caf\xe9\n")
+    with pytest.raises(KnowledgeBaseError, match=r"mini\.yaml, line \d+: not valid UTF-8 \(byte 0xe9"):
+        load_knowledge_base(tmp_path)

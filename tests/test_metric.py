@@ -163,3 +163,20 @@ def test_docstring_examples_run(metric):
     assert "odin_medical_ner_re.scoring" in Path(module.__file__).read_text(encoding="utf-8")
     failures, tried = doctest.testmod(module, verbose=False)
     assert tried >= 8 and failures == 0
+
+
+def test_bad_inputs_are_one_clear_error_or_skipped_with_lenient() -> None:
+    import copy
+    import json
+
+    metric = evaluate.load(METRIC_PATH)
+    with pytest.raises(ValueError, match="prediction 0: a string must be a JSON document, got 'not json'"):
+        metric.compute(predictions=["not json", "{}"], references=REFERENCES)
+    wrong = copy.deepcopy(PREDICTIONS)
+    wrong[0]["entities"][0]["text"] = "Ibuprofen"  # text[0:7] is "Aspirin"
+    with pytest.raises(ValueError, match=r"entity 0 \(id 'a'\) text 'Ibuprofen' != text\[0:7\] 'Aspirin'"):
+        metric.compute(predictions=wrong, references=REFERENCES)
+    results = metric.compute(predictions=wrong, references=REFERENCES, lenient=True)
+    assert results["skipped"] == {"text_mismatch": 1, "relation_of_skipped_entity": 1}
+    metric.add_batch(predictions=[json.dumps(p) for p in PREDICTIONS], references=REFERENCES)
+    assert metric.compute()["documents"] == 2  # well-formed JSON strings still take the cached path

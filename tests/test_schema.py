@@ -146,3 +146,36 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path: Path) -> None:
         save_documents(broken(), target)  # type: ignore[arg-type]
     assert target.read_text(encoding="utf-8") == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_json_arrays_are_streamed_with_the_same_bytes(tmp_path):
+    from odin_medical_ner_re.generator import MedicalTextGenerator
+    from odin_medical_ner_re.schema import documents_to_json
+
+    for n in (0, 1, 4):
+        docs = list(MedicalTextGenerator(seed=1).iter_documents(n)) if n else []
+        path = save_documents(docs, tmp_path / "d.json")
+        assert path.read_text(encoding="utf-8") == documents_to_json(docs) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"id": "a", "text": "x\\ud800", "entities": [], "relations": []}\n', "half a surrogate pair"),
+        (
+            '{"id": "a", "text": "x", "entities": [], "relations": []}\n'
+            '{"id": "a", "text": "y", "entities": [], "relations": []}\n',
+            r"duplicate document id 'a' \(first at .*:1\)",
+        ),
+        (
+            '{"id": "a", "text": "xy", "entities": [{"start": 0, "end": 1e400, "type": "Drug", "text": "x"}]}\n',
+            "entity 0 is malformed",
+        ),
+    ],
+)
+def test_hostile_json_is_one_user_error(tmp_path, content, message):
+    path = tmp_path / "d.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UserInputError, match=message):
+        load_documents(path)

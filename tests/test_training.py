@@ -35,9 +35,11 @@ from odin_medical_ner_re.training import (
     cpu_safe_argv,
     select_backend,
 )
-from odin_medical_ner_re.training import backends as backends_module
+from odin_medical_ner_re.training import launch as launch_module
+from odin_medical_ner_re.training.tiny import TinyModelSpec, build_tiny_model, train_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
+UNSLOTH_STUB = ROOT / "tests" / "fixtures" / "unsloth_stub"
 TRAIN = ROOT / "recipes" / "train.py"
 EVALUATE = ROOT / "recipes" / "evaluate_model.py"
 TINY_CONFIG = ROOT / "recipes" / "configs" / "tiny-cpu.yaml"
@@ -102,8 +104,8 @@ def load_recipe(path: Path) -> ModuleType:
 
 
 def parse(argv: list[str]) -> tuple[Any, Any, Any]:
-    """The recipe's own parser (a fresh one: TrlParser writes config values into its defaults)."""
-    return load_recipe(TRAIN).make_parser().parse_args_and_config(args=cpu_safe_argv(argv))
+    """The recipe's own parsing (a fresh parser each time: TrlParser writes config values into its defaults)."""
+    return load_recipe(TRAIN).parse(argv)
 
 
 @pytest.fixture
@@ -118,7 +120,7 @@ def one_thread() -> Iterator[None]:
 
 @pytest.fixture
 def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(backends_module, "cuda_available", lambda: False)
+    monkeypatch.setattr(launch_module, "cuda_available", lambda: False)
     monkeypatch.delenv("ODIN_KEEP_BF16", raising=False)
 
 
@@ -166,13 +168,15 @@ def test_cpu_safe_argv_only_touches_what_the_user_did_not_set(
 ) -> None:
     added = _flags(cpu_safe_argv(["--config", "c.yaml"]))
     assert added["--config"] == ["c.yaml"]
-    assert added["--bf16"] == ["false"] and added["--gradient_checkpointing"] == ["false"]
+    # transformers 5.25 renamed the switch; the old name still sets it
+    assert added["--bf16"] == ["false"] and added["--activation_checkpointing"] == ["false"]
     kept = _flags(cpu_safe_argv(["--bf16", "true", "--gradient_checkpointing", "true"]))
     assert kept["--bf16"] == ["true"] and kept["--gradient_checkpointing"] == ["true"]
+    assert "--activation_checkpointing" not in kept
     monkeypatch.setenv("ODIN_KEEP_BF16", "1")
     assert cpu_safe_argv(["--config", "c.yaml"]) == ["--config", "c.yaml"]
     monkeypatch.delenv("ODIN_KEEP_BF16")
-    monkeypatch.setattr(backends_module, "cuda_available", lambda: True)
+    monkeypatch.setattr(launch_module, "cuda_available", lambda: True)
     assert cpu_safe_argv(["--config", "c.yaml"]) == ["--config", "c.yaml"]
 
 
@@ -220,10 +224,10 @@ def test_select_backend_rejects_an_unknown_name() -> None:
 
 
 def test_select_backend_detects_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(backends_module, "cuda_available", lambda: False)
-    monkeypatch.setattr(backends_module, "unsloth_installed", lambda: True)
+    monkeypatch.setattr(launch_module, "cuda_available", lambda: False)
+    monkeypatch.setattr(launch_module, "unsloth_installed", lambda: True)
     assert select_backend("auto")[0] == "transformers"
-    monkeypatch.setattr(backends_module, "cuda_available", lambda: True)
+    monkeypatch.setattr(launch_module, "cuda_available", lambda: True)
     assert select_backend("auto")[0] == "unsloth"
 
 
@@ -249,6 +253,50 @@ def test_unsloth_config_without_unsloth_fails_with_one_line(tmp_path: Path) -> N
     assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
     (line,) = error_lines(proc)
     assert "pip install" in line
+
+
+def _bad_configs(folder: Path) -> dict[str, Path]:
+    files = {
+        "broken": "max_steps: 5\nlearning_rate: 1e-4: x\n",
+        "list": "- max_steps: 5\n",
+        "unknown": "max_steps: 5\nlearning_rat: 1.0e-4\n",
+    }
+    for name, text in files.items():
+        (folder / f"{name}.yaml").write_text(text)
+    return {name: folder / f"{name}.yaml" for name in files}
+
+
+BAD_INPUT = {
+    "missing config": (["--config", "{tmp}/missing.yaml"], r"config file \S*missing\.yaml does not exist"),
+    "malformed config": (["--config", "{tmp}/broken.yaml"], r"broken\.yaml, line 2: not valid YAML"),
+    "config not a mapping": (["--config", "{tmp}/list.yaml"], r"list\.yaml must be a YAML mapping"),
+    "unknown field": (["--config", "{tmp}/unknown.yaml"], r"unknown\.yaml: unknown field 'learning_rat'"),
+    "unknown flag": (["--config", str(TINY_CONFIG), "--learning_rat", "1e-4"], r"unknown flag --learning_rat"),
+    "max_steps below -1": (["--config", str(TINY_CONFIG), "--max_steps", "-3"], r"max_steps must be -1 .* got -3"),
+    "model folder without a tokenizer": (
+        ["--config", str(ROOT / "recipes" / "configs" / "llama-3.2-1b-peft.yaml"), "--model_name_or_path",
+         "{tmp}/no-tokenizer"],
+        r"model folder \S*no-tokenizer has no tokenizer",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUT, ids=list(BAD_INPUT))
+def test_train_recipe_mistakes_end_in_one_error_line(case: str, tmp_path: Path) -> None:
+    """Every mistake: one ``error:`` line naming the file, field or flag, exit code 2, no traceback."""
+    import re
+
+    _bad_configs(tmp_path)
+    if case == "model folder without a tokenizer":
+        save_pretrained_folder(tmp_path / "no-tokenizer", with_tokenizer=False)
+    argv, pattern = BAD_INPUT[case]
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    proc = run([sys.executable, str(TRAIN), *argv, "--output_dir", str(tmp_path / "out")], run_env(tmp_path))
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
+    (line,) = error_lines(proc)
+    assert re.search(pattern, line), line
+    assert not (tmp_path / "out").exists()
 
 
 def test_evaluate_model_on_a_missing_folder_fails_with_one_line(tmp_path: Path) -> None:
@@ -297,7 +345,8 @@ def test_recipe_fine_tunes_on_a_corpus_with_its_native_labels(tmp_path: Path) ->
     output = tmp_path / "out"
     argv = [*TINY_RUN, "--benchmark", "bc5cdr", "--benchmark_data_dir", str(corpus), "--max_steps", "2",
             "--eval_strategy", "no", "--save_strategy", "no", "--evaluate_splits", "test", "--output_dir", str(output)]
-    proc = run([sys.executable, str(TRAIN), *argv], run_env(tmp_path))
+    env = run_env(tmp_path, ODIN_BENCHMARKS_ALLOW_SUBSET="1")  # 8 abstracts, not the original 500
+    proc = run([sys.executable, str(TRAIN), *argv], env)
     assert proc.returncode == 0, explain(proc)
     info = json.loads((output / "odin_training.json").read_text())
     assert (info["entity_types"], info["relation_types"]) == (["Chemical", "Disease"], ["CID"])
@@ -312,6 +361,131 @@ def test_recipe_fine_tunes_on_a_corpus_with_its_native_labels(tmp_path: Path) ->
 def test_slm_trainer_rejects_a_missing_config(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="does not exist"):
         SLMTrainer(tmp_path / "missing.yaml")
+
+
+# --------------------------------------------------------------------------- pretrained models: LoRA, Unsloth
+
+#: A minimal chat template: the SFT records of a pretrained model are conversations.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}assistant: {% endif %}"
+)
+#: A short LoRA run of a GPU config on a local stand-in for a Hub model, scored on one note.
+PRETRAINED_RUN = shlex.split(
+    "--dataset_config 1k --num_train 4 --num_validation 2 --num_test 2 --num_test_unseen 2 --max_steps 2 "
+    "--per_device_train_batch_size 2 --gradient_accumulation_steps 1 --eval_steps 2 --save_strategy no "
+    "--generation_eval_samples 1 --evaluate_splits test --max_eval_samples 1 --max_new_tokens 8 "
+    "--eval_batch_size 1 --logging_steps 1 --tag_lookahead 1 --disable_tqdm true"
+)
+
+
+def save_pretrained_folder(folder: Path, with_tokenizer: bool = True) -> Path:
+    """A tiny Llama saved as a Hub model would be (config, weights, tokenizer with a chat template)."""
+    texts = [doc.text for doc in MedicalTextGenerator(seed=2).generate_dataset(8)]
+    tokenizer = train_tokenizer(texts, 300)  # no tag tokens: answers are generated freely, as by Hub models
+    tokenizer.chat_template = CHAT_TEMPLATE
+    spec = TinyModelSpec(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                         max_position_embeddings=4096, vocab_size=300)
+    build_tiny_model(tokenizer, spec).save_pretrained(folder)
+    if with_tokenizer:
+        tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def pretrained(workdir: Path) -> Path:
+    return save_pretrained_folder(workdir / "pretrained")
+
+
+def run_with_unsloth_stub(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """recipes/train.py with the stand-in ``unsloth`` importable and a CUDA GPU reported (it runs on CPU)."""
+    wrapper = (
+        "import runpy, sys\n"
+        "from odin_medical_ner_re.training import launch\n"
+        "launch.cuda_available = lambda: True\n"
+        f"sys.argv = [{str(TRAIN)!r}, *sys.argv[1:]]\n"
+        f"runpy.run_path({str(TRAIN)!r}, run_name='__main__')\n"
+    )
+    env = {**env, "PYTHONPATH": os.pathsep.join([str(ROOT), str(UNSLOTH_STUB), env.get("PYTHONPATH", "")])}
+    return run([sys.executable, "-c", wrapper, *argv], env)
+
+
+def stub_events(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.is_file() else []
+
+
+def test_unsloth_backend_follows_unsloths_documented_usage(pretrained: Path, tmp_path: Path) -> None:
+    """Imported first, LoRA with the config seed, checkpointing set up once, for_inference before generating."""
+    import torch
+
+    log, output = tmp_path / "unsloth.jsonl", tmp_path / "out"
+    config = ROOT / "recipes" / "configs" / "llama-3.2-1b-unsloth.yaml"
+    argv = ["--config", str(config), "--model_name_or_path", str(pretrained), *PRETRAINED_RUN, "--load_in_4bit",
+            "false", "--use_cpu", "true", "--bf16", "false", "--gradient_checkpointing", "true", "--seed", "7",
+            "--output_dir", str(output)]
+    proc = run_with_unsloth_stub(argv, run_env(tmp_path, UNSLOTH_STUB_LOG=str(log)))
+    assert proc.returncode == 0, explain(proc)
+    assert "backend: unsloth" in proc.stderr
+    events = stub_events(log)
+    # the eval at step 2 generates between for_inference and for_training; the final scoring after for_inference
+    names = [e["event"] for e in events]
+    assert names == ["import", "from_pretrained", "get_peft_model", "for_inference", "for_training", "for_inference"]
+    assert events[0]["already_loaded"] == []  # before transformers, trl and peft
+    loading, lora = events[1], events[2]
+    assert (loading["model_name"], loading["max_seq_length"], loading["load_in_4bit"]) == (str(pretrained), 2048, False)
+    assert lora["random_state"] == 7 and lora["r"] == 16 and lora["lora_dropout"] == 0.0
+    assert lora["use_gradient_checkpointing"] == "unsloth"
+    # ... and the Trainer's own checkpointing is off, so the layers are not wrapped twice
+    saved_args = torch.load(output / "training_args.bin", weights_only=False)
+    assert saved_args.activation_checkpointing is False and saved_args.gradient_checkpointing is False
+    info = json.loads((output / "odin_training.json").read_text())
+    assert info["backend"] == "unsloth" and info["gradient_checkpointing"] == "unsloth"
+    assert (output / "adapter_config.json").is_file() and (output / "report.json").is_file()
+
+
+def test_an_unsloth_loading_failure_is_one_line(pretrained: Path, tmp_path: Path) -> None:
+    config = ROOT / "recipes" / "configs" / "llama-3.2-1b-unsloth.yaml"
+    argv = ["--config", str(config), "--model_name_or_path", str(pretrained), "--use_cpu", "true",
+            "--bf16", "false", "--output_dir", str(tmp_path / "out")]
+    env = run_env(tmp_path, UNSLOTH_STUB_LOG=str(tmp_path / "log.jsonl"), UNSLOTH_STUB_FAIL="1")
+    proc = run_with_unsloth_stub(argv, env)
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
+    (line,) = error_lines(proc)
+    assert f"cannot load model {str(pretrained)!r}: RuntimeError: CUDA error: no kernel image" in line
+
+
+def test_unsloth_config_offline_fails_with_the_download_line(tmp_path: Path) -> None:
+    """The GPU config as written, Unsloth present, the Hub model not cached: one line saying what to fetch."""
+    config = ROOT / "recipes" / "configs" / "llama-3.2-1b-unsloth.yaml"
+    argv = ["--config", str(config), *SMALL_DATA, "--use_cpu", "true", "--bf16", "false",
+            "--output_dir", str(tmp_path / "out")]
+    proc = run_with_unsloth_stub(argv, run_env(tmp_path, UNSLOTH_STUB_LOG=str(tmp_path / "log.jsonl")))
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
+    (line,) = error_lines(proc)
+    assert "hf download unsloth/Llama-3.2-1B-Instruct" in line and "HF_HUB_OFFLINE=1" in line
+
+
+def test_lora_adapter_keeps_the_tag_lookahead_and_names_its_base(pretrained: Path, tmp_path: Path) -> None:
+    """transformers + PEFT (TRL's get_peft_config): the adapter folder reads back as it was trained."""
+    from odin_medical_ner_re.inference import load_model, model_lookahead
+
+    output = tmp_path / "lora"
+    config = ROOT / "recipes" / "configs" / "llama-3.2-1b-peft.yaml"
+    argv = ["--config", str(config), "--model_name_or_path", str(pretrained), *PRETRAINED_RUN,
+            "--output_dir", str(output)]
+    proc = run([sys.executable, str(TRAIN), *argv], run_env(tmp_path))
+    assert proc.returncode == 0, explain(proc)
+    assert (output / "adapter_config.json").is_file() and not (output / "model.safetensors").exists()
+    assert json.loads((output / "config.json").read_text())["odin_tag_lookahead"] == 1
+    model, _ = load_model(output)
+    assert model_lookahead(model) == 1  # the format's default is 0: the saved value was read back
+    assert f"fine-tuned version of the local model `{pretrained}`" in (output / "README.md").read_text()
+    state = json.loads((output / "trainer_state.json").read_text())
+    (evaluation,) = [e for e in state["log_history"] if "eval_loss" in e]
+    assert "eval_ner_strict_f1" in evaluation
+    assert "test_ner_strict_f1" in json.loads((output / "all_results.json").read_text())
 
 
 # --------------------------------------------------------------------------- a real tiny run
@@ -358,12 +532,25 @@ def test_tiny_end_to_end_run_writes_model_tokenizer_and_reports(
             assert 0.0 <= split[key] <= 1.0, key
         assert set(split["parse"]) >= {"unparsed_tags", "unaligned_mentions", "dangling_relations"}
     assert "strict micro-F1 -> test: NER" in proc.stdout
-    # evaluation during training generates and logs F1, not only the loss
-    state = json.loads((output / "checkpoint-4" / "trainer_state.json").read_text())
+    # evaluation during training generates and logs F1 in the same entry as the loss
+    state = json.loads((output / "trainer_state.json").read_text())  # Trainer.save_state, top level
     assert state["global_step"] == 4
-    logged = [entry for entry in state["log_history"] if "eval_ner_strict_f1" in entry]
-    assert [entry["step"] for entry in logged] == [2, 4]
-    assert all("eval_re_strict_f1" in entry for entry in logged)
+    evaluations = [entry for entry in state["log_history"] if "eval_loss" in entry]
+    assert [entry["step"] for entry in evaluations] == [2, 4]
+    for entry in evaluations:
+        assert {"eval_ner_strict_f1", "eval_re_strict_f1", "eval_ner_partial_f1"} <= set(entry), entry
+    assert not [e for e in state["log_history"] if "eval_ner_strict_f1" in e and "eval_loss" not in e]
+    # Trainer.save_metrics: the train metrics and each scored split, together in all_results.json
+    results = json.loads((output / "all_results.json").read_text())
+    assert results["train_loss"] > 0 and results["epoch"] > 0
+    for split in ("test", "test_unseen"):
+        assert results[f"{split}_ner_strict_f1"] == report["splits"][split]["ner_strict_f1"]
+        assert json.loads((output / f"{split}_results.json").read_text())[f"{split}_re_strict_f1"] == (
+            report["splits"][split]["re_strict_f1"]
+        )
+    # TRL's model card says what the model is, not "a fine-tuned version of [None]"
+    card = (output / "README.md").read_text()
+    assert "[None]" not in card and "trained from scratch" in card
 
 
 def test_trained_folder_loads_and_predicts(
@@ -385,9 +572,9 @@ def test_evaluate_model_script_writes_a_report_per_split(
     assert proc.returncode == 0, explain(proc)
     report_path = tmp_path / "eval" / "report.json"
     splits = shlex.split(
-        "--dataset_config 1k --split test --split test_unseen --max_samples 3 --batch_size 4"
+        "--dataset_config 1k --evaluate_splits test test_unseen --max_eval_samples 3 --eval_batch_size 4"
     )
-    command = [sys.executable, str(EVALUATE), "--model", str(output), *splits, "--output", str(report_path)]
+    command = [sys.executable, str(EVALUATE), "--model_path", str(output), *splits, "--report_path", str(report_path)]
     proc = run(command, run_env(workdir))
     assert proc.returncode == 0, explain(proc)
     report = json.loads(report_path.read_text())
@@ -458,5 +645,7 @@ def test_two_process_cpu_launch_through_accelerate(workdir: Path, tmp_path: Path
     assert (output / "model.safetensors").is_file() and (output / "report.json").is_file()
     # each rank logs its backend line; and with 2 ranks the 40 examples at 16 per rank take 2 steps per epoch
     assert proc.stderr.count("backend: transformers") == 2, explain(proc)
+    # each rank caps its threads to its share of the cores before torch starts
+    assert proc.stderr.count("2 CPU processes on") == 2, explain(proc)
     state = json.loads((output / "checkpoint-2" / "trainer_state.json").read_text())
     assert state["epoch"] == pytest.approx(1.0), "one process ran: 3 steps per epoch, not 2"

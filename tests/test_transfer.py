@@ -134,7 +134,7 @@ def test_a_config_added_to_the_builder_table_is_accepted(fixture_kb: None, monke
 def test_run_transfer_end_to_end(corpus_dir: Path, synthetic: Path, tmp_path: Path) -> None:
     report = run_transfer(
         synthetic, ["bc5cdr"], real="0,3,all", seed=0, split="validation", data_dir=corpus_dir,
-        real_repeat=2, show_progress=False,
+        real_repeat=2, mix="concat", show_progress=False,
     )
     assert report["synthetic"] == {"source": str(synthetic), "kind": "file", "documents": 12}
     assert (report["system"], report["split"], report["real"], report["real_repeat"]) == ("crf", "validation", [0, 3, "all"], 2)
@@ -169,6 +169,31 @@ def test_run_transfer_end_to_end(corpus_dir: Path, synthetic: Path, tmp_path: Pa
     with pytest.raises(UserInputError, match="already exists; pass --overwrite"):
         write_transfer(report, tmp_path / "out")
     write_transfer(report, tmp_path / "out", overwrite=True)
+
+
+def test_domain_mix_marks_each_source_in_both_arms(corpus_dir: Path, synthetic: Path) -> None:
+    from odin_medical_ner_re.benchmarks import load_benchmark_documents
+    from odin_medical_ner_re.benchmarks.baselines import CrfTagger
+    from odin_medical_ner_re.benchmarks.labels import project_for_corpus
+    from odin_medical_ner_re.benchmarks.runner import score_predictions
+    from odin_medical_ner_re.benchmarks.transfer import sample_real
+    from odin_medical_ner_re.schema import load_documents
+
+    report = run_transfer(synthetic, "bc5cdr", real="3", data_dir=corpus_dir, show_progress=False)
+    assert report["mix"] == "domain"
+    runs = {r["arm"]: r for r in report["corpora"]["bc5cdr"]["runs"]}
+    splits = load_benchmark_documents("bc5cdr", corpus_dir, "odin")
+    sample, gold = sample_real(splits["train"], 3, 0), splits["validation"]
+    projected = [project_for_corpus(d, "bc5cdr") for d in load_documents(synthetic)]
+    expected = {
+        "real": CrfTagger().fit(sample, domains=["real"] * 3),
+        "real+synthetic": CrfTagger().fit(sample + projected, domains=["real"] * 3 + ["synthetic"] * len(projected)),
+    }
+    for arm, tagger in expected.items():
+        scored = score_predictions("bc5cdr", "odin", tagger.predict(gold), gold)
+        assert runs[arm]["scores"]["ner_strict_f1"] == pytest.approx(scored["ner"]["strict"]["micro"]["f1"])
+    with pytest.raises(UserInputError, match="unknown mix 'blend'"):
+        run_transfer(synthetic, "bc5cdr", real="3", data_dir=corpus_dir, mix="blend", show_progress=False)
 
 
 def test_the_same_seed_trains_on_the_same_documents(corpus_dir: Path, synthetic: Path) -> None:

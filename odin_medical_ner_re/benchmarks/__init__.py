@@ -22,7 +22,7 @@ from ..builder import document_to_example, features_for
 from ..errors import UserInputError
 from ..schema import ENTITY_TYPES, RELATION_TYPES, Document
 from . import ade, bc5cdr, biored, ncbi_disease
-from .corpus import ENV_VAR, SPLIT_ORDER, Corpus, resolve_corpus_dir
+from .corpus import ENV_VAR, SPLIT_ORDER, Corpus, check_counts, resolve_corpus_dir
 from .labels import LABEL_SETS, to_odin
 from .pairs import document_pairs, predicted_document_pairs, score_document_pairs
 
@@ -88,13 +88,21 @@ def benchmark_features(name: str, label_set: str = "native") -> datasets.Feature
 
 
 def load_benchmark_documents(
-    name: str, data_dir: str | os.PathLike[str] | None = None, label_set: str = "native"
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    label_set: str = "native",
+    allow_subset: bool = False,
 ) -> dict[str, list[Document]]:
-    """``{split: [Document, ...]}`` in train/validation/test order, only the splits present."""
+    """``{split: [Document, ...]}`` in train/validation/test order, only the splits present.
+
+    Document and mention counts are checked against the original files (see
+    :func:`.corpus.check_counts`); ``allow_subset`` accepts a part of a corpus, never an empty split.
+    """
     _check_label_set(label_set)
     corpus = get_corpus(name)
     folder = resolve_corpus_dir(corpus, data_dir)
     splits = corpus.load(folder, corpus)
+    check_counts(corpus, splits, folder, allow_subset)
     ordered = {split: splits[split] for split in SPLIT_ORDER if split in splits}
     if label_set == "odin":
         ordered = {split: [to_odin(doc, corpus.name) for doc in docs] for split, docs in ordered.items()}
@@ -108,7 +116,10 @@ def _example(doc: Document, config: str, split: str) -> dict[str, Any]:
 
 
 def load_benchmark(
-    name: str, data_dir: str | os.PathLike[str] | None = None, label_set: str = "native"
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    label_set: str = "native",
+    allow_subset: bool = False,
 ) -> datasets.DatasetDict:
     """A corpus as a ``DatasetDict`` with the synthetic builder's features.
 
@@ -117,7 +128,7 @@ def load_benchmark(
     builder's): use :func:`load_benchmark_documents` and :func:`document_pairs` for them.
     """
     corpus = get_corpus(name)
-    splits = load_benchmark_documents(name, data_dir, label_set)
+    splits = load_benchmark_documents(name, data_dir, label_set, allow_subset)
     features = benchmark_features(corpus.name, label_set)
     config = f"{corpus.name}-{label_set}"
     return datasets.DatasetDict(

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
+from ..reading import read_text
 from ..schema import Document, Entity, Relation
 from .corpus import Corpus
 
@@ -67,7 +68,7 @@ class _Sentence:
 
 
 def _rel_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
         line = line.removesuffix("\r")
         if not line.strip():
             continue
@@ -180,7 +181,7 @@ def _read_negative(folder: Path) -> list[tuple[str, str]]:
     if not path.is_file():
         return []
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+    for number, line in enumerate(read_text(path).split("\n"), start=1):
         line = line.removesuffix("\r")
         if not line.strip():
             continue
@@ -233,4 +234,5 @@ CORPUS = Corpus(
     relation_types=("DRUG-AE", "DRUG-DOSE"),
     load=load_ade,
     description="ADE corpus v2: drug, adverse effect and dose mentions in case-report sentences.",
+    expected={"train": (16829, None), "validation": (2189, None), "test": (1949, None)},
 )

@@ -26,4 +26,5 @@ CORPUS = Corpus(
     id_separators="|",
     document_level_relations=True,
     description="BioCreative V CDR: chemical and disease mentions, chemical-induced disease pairs (MeSH).",
+    expected={"train": (500, 9385), "validation": (500, 9591), "test": (500, 9809)},
 )

@@ -40,4 +40,5 @@ CORPUS = Corpus(
     id_separators=",",
     document_level_relations=True,
     description="BioRED: genes, diseases, chemicals, organisms, variants, cell lines; 8 relation types.",
+    expected={"train": (400, 13351), "validation": (100, 3533)},
 )

@@ -37,6 +37,8 @@ from ..schema import Document, Entity, Relation
 from .pubtator import PubTatorDocument, read_pubtator
 
 ENV_VAR = "ODIN_BENCHMARKS_DIR"
+#: Set to 1 to accept corpus files whose counts differ from the originals (never an empty split).
+ALLOW_SUBSET_VAR = "ODIN_BENCHMARKS_ALLOW_SUBSET"
 #: Default root: ``../shared/benchmarks`` next to the repository (this file is
 #: ``<repo>/odin_medical_ner_re/benchmarks/corpus.py``).
 DEFAULT_ROOT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "benchmarks").resolve()
@@ -65,6 +67,40 @@ class Corpus:
     id_separators: str = "|"
     document_level_relations: bool = False
     description: str = ""
+    #: ``{split: (documents, mentions or None)}`` of the original files, checked on every load
+    #: so an empty, truncated or substituted copy is not scored as if it were the corpus.
+    expected: dict[str, tuple[int, int | None]] = field(default_factory=dict)
+
+
+def check_counts(
+    corpus: Corpus, splits: dict[str, list[Document]], folder: Path, allow_subset: bool = False
+) -> None:
+    """Refuse an empty split always, and counts that differ from the original files unless ``allow_subset``.
+
+    An empty test file would score F1 1.0 (nothing expected, nothing predicted); a truncated one
+    scores a different, smaller test set under the corpus's name. ``$ODIN_BENCHMARKS_ALLOW_SUBSET=1``
+    allows a subset too, for tools without an ``--allow-subset`` option (the training recipes).
+    """
+    allow_subset = allow_subset or os.environ.get(ALLOW_SUBSET_VAR) == "1"
+    for split, documents in splits.items():
+        source = folder / corpus.split_files.get(split, f"{corpus.folder} ({split} split)")
+        if not documents:
+            raise UserInputError(
+                f"benchmark {corpus.name!r}: {source} holds no documents (empty or cut file); "
+                "restore the original file"
+            )
+        if allow_subset or split not in corpus.expected:
+            continue
+        want_docs, want_mentions = corpus.expected[split]
+        mentions = sum(len(d.entities) for d in documents)
+        if len(documents) != want_docs or (want_mentions is not None and mentions != want_mentions):
+            found = f"{len(documents):,} documents" + (f" and {mentions:,} mentions" if want_mentions else "")
+            wanted = f"{want_docs:,}" + (f" and {want_mentions:,}" if want_mentions else "")
+            raise UserInputError(
+                f"benchmark {corpus.name!r}: {split} split from {source} has {found}, the original has "
+                f"{wanted}: the copy is truncated or not the original; pass --allow-subset "
+                f"(allow_subset=True, or set {ALLOW_SUBSET_VAR}=1) to use a part of it on purpose"
+            )
 
 
 # --------------------------------------------------------------------------- where the files are

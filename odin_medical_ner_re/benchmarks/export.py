@@ -31,6 +31,8 @@ import datasets
 
 from ..builder import row_to_document
 from ..errors import UserInputError
+from ..files import atomic_open, check_output_file
+from ..reading import read_text
 from ..schema import Document, Entity, Relation
 from .corpus import Corpus, from_pubtator
 from .pubtator import PubTatorDocument, PubTatorMention, PubTatorRelation, read_pubtator, write_pubtator
@@ -116,10 +118,8 @@ def to_bigbio_kb(doc: Document) -> dict[str, Any]:
 
 def write_bigbio_jsonl(split: datasets.Dataset | Iterable[Document], path: str | os.PathLike[str]) -> Path:
     """Write one ``bigbio_kb`` record per line."""
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise UserInputError(f"output directory {target.parent} does not exist")
-    with target.open("w", encoding="utf-8") as handle:
+    target = check_output_file(path)
+    with atomic_open(target) as handle:
         for doc in documents_of(split):
             handle.write(json.dumps(to_bigbio_kb(doc), ensure_ascii=False) + "\n")
     return target
@@ -170,7 +170,7 @@ def read_bigbio_jsonl(path: str | os.PathLike[str]) -> list[Document]:
     if not source.is_file():
         raise UserInputError(f"{source}: no such file")
     documents = []
-    for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(read_text(source).splitlines(), start=1):
         if not line.strip():
             continue
         try:

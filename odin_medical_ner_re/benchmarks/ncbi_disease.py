@@ -26,4 +26,5 @@ CORPUS = Corpus(
     load=load_pubtator_splits,
     id_separators="|+",
     description="NCBI disease: disease mentions in four classes, normalized to MeSH/OMIM.",
+    expected={"train": (593, 5145), "validation": (100, 787), "test": (100, 960)},
 )

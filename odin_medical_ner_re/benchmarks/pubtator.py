@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserInputError
+from ..files import atomic_open, check_output_file
+from ..reading import read_text
 
 _HEADER = re.compile(r"^([^\t|]+)\|([ta])\|(.*)$")
 
@@ -205,13 +207,7 @@ def parse_pubtator(lines: Iterable[str], source: str = "<string>") -> list[PubTa
 def read_pubtator(path: str | Path) -> list[PubTatorDocument]:
     """Parse a PubTator file; a corrupt line raises :class:`UserInputError` with file and line."""
     source = Path(path)
-    try:
-        content = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserInputError(f"{source}: no such file") from None
-    except UnicodeDecodeError as err:
-        line = source.read_bytes()[: err.start].count(b"\n") + 1
-        raise UserInputError(f"{source}, line {line}: not valid UTF-8 ({err.reason})") from None
+    content = read_text(source)
     return parse_pubtator(content.split("\n"), str(source))
 
 
@@ -249,8 +245,7 @@ def format_pubtator(documents: Iterable[PubTatorDocument]) -> Iterator[str]:
 
 
 def write_pubtator(documents: Iterable[PubTatorDocument], path: str | Path) -> Path:
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise UserInputError(f"output directory {target.parent} does not exist")
-    target.write_text("".join(f"{line}\n" for line in format_pubtator(documents)), encoding="utf-8")
+    target = check_output_file(path)
+    with atomic_open(target) as handle:
+        handle.writelines(f"{line}\n" for line in format_pubtator(documents))
     return target

@@ -162,14 +162,18 @@ def run_benchmark(
     model_dir: str | None = None,
     include_negatives: bool = False,
     batch_size: int = 32,
+    allow_subset: bool = False,
 ) -> dict[str, Any]:
-    """Load, predict, score; returns the JSON-ready report (``batch_size``: documents per decoding batch)."""
+    """Load, predict, score; returns the JSON-ready report (``batch_size``: documents per decoding batch).
+
+    ``allow_subset`` scores corpus files whose counts differ from the originals (a sample on purpose).
+    """
     if batch_size < 1:  # checked before the corpus is read, not after
         raise UserInputError(f"batch size must be at least 1, got {batch_size}")
     corpus = get_corpus(name)
     label_set = label_set or DEFAULT_LABEL_SET[system]
     started = time.perf_counter()
-    splits = load_benchmark_documents(corpus.name, data_dir, label_set)
+    splits = load_benchmark_documents(corpus.name, data_dir, label_set, allow_subset=allow_subset)
     excluded = 0
     if not include_negatives:
         kept = without_negatives(splits)
@@ -229,8 +233,8 @@ def format_benchmark_report(report: dict[str, Any]) -> str:
 def write_json(report: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     import json
 
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise UserInputError(f"output directory {target.parent} does not exist")
-    target.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    from ..files import atomic_write_text, check_output_file
+
+    target = check_output_file(path)
+    atomic_write_text(target, json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     return target

@@ -48,6 +48,10 @@ SYSTEMS: tuple[str, ...] = ("crf", "model")
 DEFAULT_REAL: dict[str, tuple[int | str, ...]] = {"crf": (0, 25, 100, "all"), "model": (0, 25)}
 ALL = "all"
 ARMS: tuple[str, ...] = ("real", "real+synthetic")
+#: How the crf system combines the two sources: ``domain`` (default) marks each document's features
+#: with its source (real or synthetic; Daume III 2007), in both arms, so the two arms are the same
+#: system and differ only by the data; ``concat`` trains on the plain concatenation.
+MIXES: tuple[str, ...] = ("domain", "concat")
 OUTPUT_FILES: tuple[str, ...] = ("transfer.json", "transfer.md", "transfer.png")
 #: The tiny recipe config in a source checkout (the ``model`` system's default).
 DEFAULT_MODEL_CONFIG = Path(__file__).resolve().parents[2] / "recipes" / "configs" / "tiny-cpu.yaml"
@@ -170,13 +174,18 @@ def _train_and_predict(
     model_config: Path,
     model_options: dict[str, Any],
     batch_size: int,
+    domains: list[str] | None = None,
 ) -> tuple[list[dict[str, Any]], float]:
-    """(predictions for ``documents``, seconds spent training) of ``system`` trained on ``train``."""
+    """(predictions for ``documents``, seconds spent training) of ``system`` trained on ``train``.
+
+    ``domains`` (one source label per training document) makes the crf domain-aware; it tags the
+    scored documents as "real". The model system trains on the plain mix.
+    """
     started = time.perf_counter()
     if system == "crf":
         from .baselines import CrfTagger
 
-        tagger = CrfTagger().fit(train)
+        tagger = CrfTagger().fit(train, domains=domains, target_domain="real")
         trained = time.perf_counter() - started
         return tagger.predict(documents), trained
     from ..schema import ENTITY_TYPES, RELATION_TYPES, save_documents
@@ -239,6 +248,7 @@ def _run_corpus(
     real_repeat: int,
     max_eval_docs: int | None,
     system: str,
+    mix: str,
     train_and_predict: Any,
     progress: Any,
     data_dir: Any,
@@ -278,9 +288,13 @@ def _run_corpus(
                 runs.append({**run, "n_train_docs": 0, "scores": None, "seconds": None, "train_seconds": None})
                 continue
             train = sample if arm == "real" else sample * real_repeat + projected
+            domains = None
+            if mix == "domain" and system == "crf" and sample:
+                domains = ["real"] * (len(train) - len(projected) if arm != "real" else len(train))
+                domains += ["synthetic"] * (len(train) - len(domains))
             progress.set_postfix_str(f"{name} k={k} {arm}")
             tick = time.perf_counter()
-            predictions, train_seconds = train_and_predict(train, gold)
+            predictions, train_seconds = train_and_predict(train, gold, domains)
             scored = score_predictions(name, "odin", predictions, gold)
             runs.append(
                 {
@@ -311,6 +325,7 @@ def run_transfer(
     model_options: dict[str, Any] | None = None,
     batch_size: int = 32,
     max_eval_docs: int | None = None,
+    mix: str = "domain",
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Train ``system`` on k real vs k real + synthetic documents per corpus; the JSON-ready report.
@@ -320,13 +335,16 @@ def run_transfer(
     :data:`DEFAULT_REAL` of the system). ``model_options`` override the model recipe's fields
     (``max_steps``, ``tiny_hidden_size``, ...). ``max_eval_docs`` scores only the first N documents
     of the split (file order), every system and the dictionary alike: decoding a whole split with
-    the model takes most of an hour on 2 CPU cores. Every input is checked before anything trains.
+    the model takes most of an hour on 2 CPU cores. ``mix``: see :data:`MIXES`. Every input is
+    checked before anything trains.
     """
     from tqdm.auto import tqdm
 
     if system not in SYSTEMS:
         raise UserInputError(f"unknown system {system!r}; valid: {', '.join(SYSTEMS)}")
     ks = parse_real(real if real is not None else DEFAULT_REAL[system])
+    if mix not in MIXES:
+        raise UserInputError(f"unknown mix {mix!r}; valid: {', '.join(MIXES)}")
     if isinstance(real_repeat, bool) or not isinstance(real_repeat, int) or real_repeat < 1:
         raise UserInputError(f"--real-repeat must be a positive integer, got {real_repeat!r}")
     if max_eval_docs is not None and (isinstance(max_eval_docs, bool) or max_eval_docs < 1):
@@ -351,6 +369,7 @@ def run_transfer(
         "split": split,
         "real": list(ks),
         "real_repeat": real_repeat,
+        "mix": mix if system == "crf" else "concat",
         "max_eval_docs": max_eval_docs,
         "label_set": "odin",
         "metric": "NER strict micro-F1",
@@ -362,8 +381,10 @@ def run_transfer(
     progress = tqdm(total=len(plan) + len(names), desc="transfer", unit="run", disable=not show_progress)
     for name in names:
         report["corpora"][name] = _run_corpus(
-            name, loaded[name], synthetic_docs, split, ks, seed, real_repeat, max_eval_docs, system,
-            lambda train, gold: _train_and_predict(system, train, gold, config_path, model_options or {}, batch_size),
+            name, loaded[name], synthetic_docs, split, ks, seed, real_repeat, max_eval_docs, system, mix,
+            lambda train, gold, domains: _train_and_predict(
+                system, train, gold, config_path, model_options or {}, batch_size, domains
+            ),
             progress, data_dir,
         )
     progress.close()
@@ -407,7 +428,7 @@ def format_transfer_markdown(report: dict[str, Any]) -> str:
         "",
         f"System **{report['system']}** trained on k real training documents (sampled with seed {report['seed']}, "
         f"nested) alone, and on the same k (x{report['real_repeat']}) plus the synthetic documents "
-        f"{source}; scored on the **{report['split']}** split with odin labels "
+        f"{source}, mix '{report.get('mix', 'concat')}'; scored on the **{report['split']}** split with odin labels "
         f"({report['metric']}, only the types each corpus annotates). k = 0 is synthetic only. "
         "The dictionary row is the knowledge base's names matched in the text, with no training.",
     ]

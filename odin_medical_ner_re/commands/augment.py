@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
+from ..files import check_output_file, check_output_parent, dir_mode, refuse_replacing_inputs, staging_dir
+
+#: Copies per document at most (see the --factor error for why).
+MAX_FACTOR = 100
+#: Documents written at most in one run (the output is held in memory).
+MAX_OUTPUT_DOCUMENTS = 5_000_000
 
 _EPILOG = """\
 IN: a JSON/JSONL file of documents, a folder written by datasets.save_to_disk or a builder
@@ -44,7 +48,11 @@ def register(subparsers: Any) -> None:
         help="comma-separated, applied in this order to each copy (default: all four)",
     )
     parser.add_argument(
-        "--factor", type=int, default=1, metavar="K", help="augmented copies per document (default: 1)"
+        "--factor",
+        type=int,
+        default=1,
+        metavar="K",
+        help=f"augmented copies per document (default: 1, at most {MAX_FACTOR})",
     )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="seed (default: 0)")
     parser.add_argument(
@@ -76,11 +84,18 @@ def run(args: argparse.Namespace) -> int:
     strategies = parse_strategies(args.strategies)
     if args.factor < 1:
         raise UserInputError(f"--factor must be at least 1, got {args.factor}")
+    if args.factor > MAX_FACTOR:
+        raise UserInputError(
+            f"--factor must be at most {MAX_FACTOR}, got {args.factor}: the strategies draw from a finite "
+            "set of rewordings and substitutions, so more copies of a note mostly repeat earlier ones"
+        )
+    _check_output(args.input, args.output, args.overwrite)
     corpus = load_corpus(args.input)
     split = args.split or ("train" if "train" in corpus.splits else None)
     if split and split not in corpus.splits:
         raise UserInputError(f"{args.input}: no split {split!r}; available: {', '.join(corpus.splits)}")
     splits = {split: corpus.splits[split]} if split else corpus.splits
+    _check_inputs(args.input, splits, args.factor)
     kb = load_knowledge_base()
     results = {}
     for name, documents in splits.items():
@@ -105,6 +120,40 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {invalid} augmented documents failed validation and were left out", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_output(source: str, output: str, overwrite: bool) -> None:
+    """Before any work: OUT is not IN, its folder is writable, a dataset folder is not replaced unasked."""
+    target = Path(output)
+    if target.suffix in (".json", ".jsonl"):
+        check_output_file(target, inputs=(source,))
+        return
+    refuse_replacing_inputs(target, (source,))
+    if target.exists() and any(target.iterdir() if target.is_dir() else [target]) and not overwrite:
+        raise UserInputError(f"{target} exists; pass --overwrite to replace it")
+    check_output_parent(target)
+
+
+def _check_inputs(source: str, splits: dict[str, list[Any]], factor: int) -> None:
+    """Invalid input documents would be copied into OUT as originals: refuse them, as ``stats`` does.
+
+    The output is held in memory until written, so its size is bounded too.
+    """
+    from ..schema import validate
+
+    total = sum(len(documents) for documents in splits.values()) * (factor + 1)
+    if total > MAX_OUTPUT_DOCUMENTS:
+        raise UserInputError(
+            f"{source} x (--factor {factor} + 1) makes {total:,} documents, more than {MAX_OUTPUT_DOCUMENTS:,}: "
+            "the output is held in memory until it is written; augment a split or a part of it at a time"
+        )
+    for name, documents in splits.items():
+        for index, doc in enumerate(documents):
+            problems = validate(doc)
+            if problems:
+                raise UserInputError(
+                    f"{source}: {name} document {index} ({doc.id}) is invalid: {'; '.join(problems)}"
+                )
 
 
 def _keep_form(documents: list[Any], seed: int | None, share: float) -> Callable[[str], bool]:
@@ -159,12 +208,9 @@ def _save_dataset(splits: dict[str, list[Any]], target: Path, overwrite: bool) -
             for name, docs in splits.items()
         }
     )
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    try:
+    with staging_dir(parent, target.name) as staging:
         data.save_to_disk(str(staging / "data"))
+        os.chmod(staging / "data", dir_mode())
         if target.exists():
-            old = staging / "old"
-            os.replace(target, old)
+            os.replace(target, staging / "old")
         os.replace(staging / "data", target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

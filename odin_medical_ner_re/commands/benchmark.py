@@ -22,6 +22,7 @@ from ..benchmarks import CORPORA
 from ..benchmarks.labels import LABEL_SETS
 from ..benchmarks.runner import SYSTEMS, format_benchmark_report, run_benchmark, write_json
 from ..errors import UserInputError
+from ..files import check_output_file
 
 
 def register(subparsers: Any) -> None:
@@ -56,12 +57,19 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="ADE: also train on and score the unannotated negative sentences (left out by default)",
     )
+    parser.add_argument(
+        "--allow-subset",
+        action="store_true",
+        help="score corpus files whose document or mention counts differ from the originals (a sample)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if not args.baseline and not args.model:
         raise UserInputError("give --baseline dictionary|crf or --model DIR")
+    if args.output:
+        check_output_file(args.output)  # before the (long) run, not after it
     report = run_benchmark(
         args.name,
         split=args.split,
@@ -71,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         model_dir=args.model,
         include_negatives=args.include_negatives,
         batch_size=args.batch_size,
+        allow_subset=args.allow_subset,
     )
     print(format_benchmark_report(report))
     if args.output:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..builder import SPLITS, OdinNerRe
 from ..errors import UserInputError
-from ..files import file_tree
+from ..files import file_tree, human_bytes
 from ..hub_layout import DEFAULT_MAX_ROWS_PER_SHARD, checked_builder, export_hub_layout, scan_split
 
 _SIZE_OPTIONS: tuple[str, ...] = tuple(f"num_{split}" for split in SPLITS)
@@ -36,9 +36,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--config",
         nargs="+",
-        default=["10k"],
+        default=[OdinNerRe.DEFAULT_CONFIG_NAME],
         metavar="NAME",
-        help="config name(s): 1k, 10k, complex (default: 10k)",
+        help=f"config name(s): 1k, 10k, complex (default: {OdinNerRe.DEFAULT_CONFIG_NAME}, as load_dataset)",
     )
     parser.add_argument(
         "--output-dir", type=Path, help="write the Hub layout (parquet + README.md) to this folder"
@@ -69,8 +69,20 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
+#: Notes per split at most: ~1 kB each in the datasets cache (plus the parquet copy with
+#: --output-dir), so 100 million is already ~100 GB and hours of generation.
+MAX_SPLIT_NOTES = 100_000_000
+
+
 def run(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
+    for option in _SIZE_OPTIONS:
+        size = overrides.get(option)
+        if size is not None and size > MAX_SPLIT_NOTES:
+            raise UserInputError(
+                f"--{option.replace('_', '-')} must be at most {MAX_SPLIT_NOTES:,}, got {size:,}: at about 1 kB "
+                f"per note that is {human_bytes(size * 1000)} of cache and hours of generation or more"
+            )
     if args.num_proc is not None and args.num_proc < 1:
         raise UserInputError(f"--num-proc must be a positive integer, got {args.num_proc}")
     if args.output_dir is not None:

@@ -5,20 +5,22 @@
 
 Both files are JSON arrays, ``{"documents": [...]}`` objects or JSONL, paired by position. The
 table (every mode: per type, micro, macro) goes to stdout; ``--output`` also writes the full
-report as JSON, atomically, so an interrupted run never leaves half a report behind.
+report as JSON, atomically, so an interrupted run never leaves half a report behind; it may not be
+one of the inputs. Both files are checked as ``stats`` checks a dataset (mention text equals
+``text[start:end]``, known types, no repeated document id); ``--lenient`` skips and counts instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
+from ..files import atomic_open, check_output_file
 from ..schema import iter_raw_documents
+from ..score_checks import check_scoring_inputs
 from ..scoring import flatten, format_report, score_documents
 
 
@@ -37,6 +39,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="place predicted entities that have no offsets at the first unused occurrence of their text",
     )
+    parser.add_argument(
+        "--lenient",
+        action="store_true",
+        help="skip (and count) entities whose text is not text[start:end], unknown types and repeated "
+        "document ids instead of stopping at the first",
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,47 +58,36 @@ def _read(path: Path) -> list[dict[str, Any]]:
     return documents
 
 
-def _check_output(path: Path) -> Path:
-    """The folder the report goes to; checked before scoring so a typo fails fast."""
-    if path.is_dir():
-        raise UserInputError(f"output {path} is an existing directory; give a file path")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise UserInputError(f"output directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UserInputError(f"output directory {parent} is not writable")
-    return parent
-
-
 def write_json_atomically(data: Any, path: Path) -> Path:
     """Write ``data`` as JSON via a temporary file in the same folder and a rename."""
-    parent = _check_output(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=1)
-            handle.write("\n")
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    check_output_file(path)
+    with atomic_open(path, "w") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=1)
+        handle.write("\n")
     return path
 
 
 def run(args: argparse.Namespace) -> int:
     if args.output:
-        _check_output(args.output)
+        check_output_file(args.output, inputs=(args.predictions, args.references))
     predictions, references = _read(args.predictions), _read(args.references)
     try:
+        predictions, references, skipped = check_scoring_inputs(
+            predictions, references, lenient=args.lenient
+        )
         report = score_documents(predictions, references, align_text=args.align_text)
     except UserInputError as err:
         raise UserInputError(f"{args.predictions} vs {args.references}: {err}") from None
     print(format_report(report))
+    if skipped:
+        counts = ", ".join(f"{reason} {count}" for reason, count in sorted(skipped.items()))
+        print(f"\nskipped (--lenient): {counts}")
     if args.output:
         full = {
             "predictions": str(args.predictions),
             "references": str(args.references),
             "align_text": args.align_text,
+            "skipped": skipped,
             "metrics": flatten(report),
             **report,
         }

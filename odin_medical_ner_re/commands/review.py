@@ -44,6 +44,9 @@ def register(subparsers: Any) -> None:
     sample.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
     sample.add_argument("--split", help="sample only this split (default: all)")
     sample.add_argument("--output", "-o", required=True, metavar="DIR")
+    sample.add_argument(
+        "--overwrite", action="store_true", help="replace a review.csv in DIR that already holds verdicts"
+    )
     sample.set_defaults(func=run_sample)
 
     score = subparsers.add_parser(
@@ -63,7 +66,7 @@ def run_sample(args: argparse.Namespace) -> int:
     from ..review import write_review_sample
 
     directory, sample, rows = write_review_sample(
-        args.dataset, args.output, n=args.n, seed=args.seed, split=args.split
+        args.dataset, args.output, n=args.n, seed=args.seed, split=args.split, overwrite=args.overwrite
     )
     print(f"sampled {len(sample)} documents, {rows} items to review")
     print(f"open {directory / 'review.html'}; fill the verdict column of {directory / 'review.csv'}")
@@ -71,9 +74,12 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_score(args: argparse.Namespace) -> int:
-    from ..files import atomic_write_text
+    from ..files import atomic_write_text, check_output_file
     from ..review import format_scores, score_sheet
 
+    if args.json:
+        sheet = Path(args.sheet) / "review.csv" if Path(args.sheet).is_dir() else Path(args.sheet)
+        check_output_file(args.json, inputs=(sheet,))
     scores = score_sheet(args.sheet)
     print(format_scores(scores), end="")
     if args.json:

@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
     if args.path.is_dir():
         raise UserInputError(f"{args.path} is a directory; give a JSON or JSONL file")
     documents = load_documents(args.path)
+    if not documents:  # as report and augment: statistics of nothing hide a wrong file
+        raise UserInputError(f"{args.path}: no documents")
     stats = dataset_statistics(documents, example_index=example)
     print(json.dumps(stats, ensure_ascii=False, indent=1) if args.json else format_statistics(stats))
     return 0

@@ -22,6 +22,7 @@ import sys
 from typing import Any
 
 from ..benchmarks import CORPORA
+from ..benchmarks.transfer import MIXES
 from ..errors import UserInputError
 
 
@@ -64,6 +65,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--max-eval-docs", metavar="N", help="score only the first N documents of --split (quick model checks)"
     )
+    parser.add_argument(
+        "--mix",
+        choices=MIXES,
+        default="domain",
+        help="crf: 'domain' marks features with their source in both arms (default), 'concat' plainly concatenates",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -104,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         model_config=args.model_config,
         model_options={"max_steps": max_steps} if max_steps else None,
         max_eval_docs=max_eval_docs,
+        mix=args.mix,
         show_progress=not args.quiet and sys.stderr.isatty(),
     )
     paths = write_transfer(report, args.output, overwrite=True)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ..errors import UserInputError
+from ..reading import read_text
 from ..schema import VALID_RELATION_ARGUMENTS
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -133,7 +134,10 @@ def _check_form(form: str, where: str, problems: list[str]) -> None:
 
 def _read_file(path: Path, problems: list[str]) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        data = yaml.load(read_text(path), Loader=_YAML_LOADER)
+    except UserInputError as err:  # not UTF-8, unreadable: file, line and byte are in the message
+        problems.append(str(err))
+        return {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""

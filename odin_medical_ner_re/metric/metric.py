@@ -13,6 +13,8 @@ from typing import Any
 import datasets
 import evaluate
 
+from odin_medical_ner_re.errors import UserInputError
+from odin_medical_ner_re.score_checks import check_scoring_inputs
 from odin_medical_ner_re.scoring import ENTITY_MODES, RELATION_MODES, flatten, score_documents
 
 _CITATION = """\
@@ -60,6 +62,9 @@ Args:
         in the document (for generative models); default False.
     entity_labels: names of the entity `ClassLabel` indices; default the dataset's.
     relation_labels: names of the relation `ClassLabel` indices; default the dataset's.
+    lenient: skip and count (in `skipped`) entities whose text is not `text[start:end]`, unknown
+        types and repeated document ids; by default the first one raises a `ValueError` naming it.
+        Known types are the labels given, else the dataset's plus those the references use.
 Returns:
     For every entity mode m in strict, exact, partial, ent_type, type: `ner_<m>_precision`,
     `ner_<m>_recall`, `ner_<m>_f1`, `ner_<m>_macro_precision`, `ner_<m>_macro_recall`,
@@ -135,9 +140,16 @@ def _encode(document: Any) -> str | None:
     return json.dumps(document, ensure_ascii=False, default=_jsonable)
 
 
-def _decode(document: Any) -> Any:
+def _decode(document: Any, side: str, index: int) -> Any:
     """A document from the Arrow cache (a JSON string) or, on the direct path, as given."""
-    return json.loads(document) if isinstance(document, str) else document
+    if not isinstance(document, str):
+        return document
+    try:
+        return json.loads(document)
+    except (ValueError, RecursionError) as err:
+        raise UserInputError(
+            f"{side} {index}: a string must be a JSON document, got {document[:40]!r} ({err})"
+        ) from None
 
 
 def _encode_all(documents: Any) -> list[str | None] | None:
@@ -191,10 +203,18 @@ class OdinNerRe(evaluate.Metric):
         align_text: bool = False,
         entity_labels: list[str] | None = None,
         relation_labels: list[str] | None = None,
+        lenient: bool = False,
     ) -> dict[str, Any]:
+        checked_predictions, checked_references, skipped = check_scoring_inputs(
+            [_decode(document, "prediction", i) for i, document in enumerate(predictions)],
+            [_decode(document, "reference", i) for i, document in enumerate(references)],
+            entity_labels=entity_labels,
+            relation_labels=relation_labels,
+            lenient=lenient,
+        )
         report = score_documents(
-            [_decode(document) for document in predictions],
-            [_decode(document) for document in references],
+            checked_predictions,
+            checked_references,
             align_text=align_text,
             entity_labels=entity_labels,
             relation_labels=relation_labels,
@@ -207,4 +227,5 @@ class OdinNerRe(evaluate.Metric):
             "documents": report["documents"],
             "ner": report["ner"],
             "re": report["re"],
+            **({"skipped": skipped} if lenient else {}),
         }

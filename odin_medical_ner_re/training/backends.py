@@ -1,182 +1,217 @@
-"""Pick and load the training backend: Unsloth on a GPU when installed, else transformers + PEFT.
+"""Load the model and tokenizer for the chosen backend: Unsloth, or transformers + PEFT.
 
-The choice is made at run time and logged with its reason, so the same config runs on a
-laptop and on a GPU box. Anything that needs a download or a GPU fails with one line
-that says what to install or fetch, never a traceback.
+The backend is chosen in :mod:`.launch` (before transformers is imported, so Unsloth can be
+imported first). Unsloth is used the way its documentation shows: ``FastLanguageModel.
+from_pretrained`` then ``get_peft_model`` with ``use_gradient_checkpointing="unsloth"`` and a
+``random_state``, and ``for_inference`` before generating. Any loading failure (a missing
+download, a folder without a tokenizer, a CUDA or bitsandbytes problem, a bad LoRA target)
+ends in one line that names the model and says what to do, never a traceback.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UserInputError
-from .tiny import TinyModelSpec, build_tiny_model, train_tokenizer
+from . import launch
+from .launch import TINY, select_backend
+from .tiny import build_tiny_model, train_tokenizer
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from .arguments import ModelArguments
 
-TINY = "tiny"
+logger = logging.getLogger("odin_medical_ner_re.training")
+
+__all__ = ["TINY", "load_model_and_tokenizer", "peft_config", "select_backend", "unsloth_gradient_checkpointing"]
+
+#: Files of which a tokenizer folder holds at least one.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
 
 
-@dataclass
-class ModelArguments:
-    """The model to train and how (see ``recipes/configs/*.yaml``)."""
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else "no message"
 
-    model_name_or_path: str = TINY
-    backend: str = "auto"  # auto | unsloth | transformers
-    use_peft: bool = False
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.0
-    lora_target_modules: list[str] = field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-    )
-    load_in_4bit: bool = False
-    max_seq_length: int = 2048
-    tiny_hidden_size: int = 256
-    tiny_num_layers: int = 4
-    tiny_num_heads: int = 4
-    tiny_intermediate_size: int = 1024
-    tiny_vocab_size: int = 2048
 
-    def tiny_spec(self) -> TinyModelSpec:
-        return TinyModelSpec(
-            hidden_size=self.tiny_hidden_size,
-            num_hidden_layers=self.tiny_num_layers,
-            num_attention_heads=self.tiny_num_heads,
-            intermediate_size=self.tiny_intermediate_size,
-            max_position_embeddings=max(self.max_seq_length, 512),
-            vocab_size=self.tiny_vocab_size,
+def _load_error(name: str, err: Exception, what: str = "load model") -> UserInputError:
+    """One line for a failure inside ``from_pretrained``: offline or missing files get the download hint."""
+    if isinstance(err, OSError) and not Path(name).exists():
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        why = "HF_HUB_OFFLINE=1 is set" if offline else "the Hugging Face Hub could not be reached"
+        return UserInputError(
+            f"cannot load model {name!r}: it is not in the local cache and {why} "
+            f"({type(err).__name__}). Download it first (`hf download {name}`) on a machine with network "
+            "access, or set model_name_or_path to a local folder, or use recipes/configs/tiny-cpu.yaml"
+        )
+    return UserInputError(f"cannot {what} {name!r}: {type(err).__name__}: {_first_line(err)}")
+
+
+def check_model_location(name: str) -> None:
+    """A local folder must exist and hold a config and a tokenizer; a Hub id is checked when loaded."""
+    path = Path(name).expanduser()
+    looks_local = name.startswith(("/", ".", "~")) or path.exists()
+    if not looks_local:
+        return
+    if not path.is_dir():
+        raise UserInputError(f"model folder {name} does not exist")
+    if not (path / "config.json").is_file():
+        raise UserInputError(f"model folder {name} holds no config.json: not a saved transformers model")
+    if not any((path / file).is_file() for file in TOKENIZER_FILES):
+        raise UserInputError(
+            f"model folder {name} has no tokenizer (none of {', '.join(TOKENIZER_FILES)}): "
+            "save it there with tokenizer.save_pretrained(folder)"
         )
 
 
-def cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
-
-
-def unsloth_installed() -> bool:
-    return importlib.util.find_spec("unsloth") is not None
-
-
-def select_backend(
-    requested: str, *, has_unsloth: bool | None = None, has_gpu: bool | None = None
-) -> tuple[str, str]:
-    """(backend, reason). ``requested`` is ``auto``, ``unsloth`` or ``transformers``."""
-    has_unsloth = unsloth_installed() if has_unsloth is None else has_unsloth
-    has_gpu = cuda_available() if has_gpu is None else has_gpu
-    if requested not in ("auto", "unsloth", "transformers"):
-        raise UserInputError(f"unknown backend {requested!r}: use auto, unsloth or transformers")
-    if requested == "transformers":
-        return "transformers", "requested in the config"
-    if requested == "unsloth":
-        if not has_unsloth:
-            raise UserInputError(
-                "this config needs Unsloth, which is not installed: run `pip install '.[unsloth]'` on a machine "
-                "with a CUDA GPU, or use recipes/configs/llama-3.2-1b-peft.yaml"
-            )
-        if not has_gpu:
-            raise UserInputError(
-                "this config needs Unsloth, which needs a CUDA GPU, and none is visible: "
-                "use recipes/configs/llama-3.2-1b-peft.yaml or tiny-cpu.yaml on this machine"
-            )
-        return "unsloth", "requested in the config; Unsloth and a CUDA GPU are present"
-    if has_unsloth and has_gpu:
-        return "unsloth", "auto: Unsloth is installed and a CUDA GPU is present"
-    missing = "no CUDA GPU" if not has_gpu else "Unsloth not installed"
-    return "transformers", f"auto: {missing}, using transformers + PEFT"
-
-
-def _offline_error(name: str, err: Exception) -> UserInputError:
-    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-    why = "HF_HUB_OFFLINE=1 is set" if offline else "the Hugging Face Hub could not be reached"
-    return UserInputError(
-        f"cannot load model {name!r}: it is not in the local cache and {why} "
-        f"({type(err).__name__}). Download it first (`hf download {name}`) on a machine with network "
-        "access, or set model_name_or_path to a local folder, or use recipes/configs/tiny-cpu.yaml"
-    )
-
-
 def load_model_and_tokenizer(
-    args: ModelArguments, backend: str, tokenizer_texts: Any = None, extra_tokens: Sequence[str] = ()
+    args: ModelArguments,
+    backend: str,
+    tokenizer_texts: Any = None,
+    extra_tokens: Sequence[str] = (),
+    *,
+    seed: int = 42,
+    gradient_checkpointing: bool = False,
+    trust_remote_code: bool = False,
 ) -> tuple[Any, Any]:
-    """The model (PEFT-wrapped if asked) and tokenizer for ``args`` on ``backend``."""
+    """The model (PEFT-wrapped by Unsloth when it is the backend) and its tokenizer."""
     if args.model_name_or_path == TINY:
         if tokenizer_texts is None:
             raise UserInputError("the tiny model needs training texts to train its tokenizer")
         spec = args.tiny_spec()
         tokenizer = train_tokenizer(tokenizer_texts, spec.vocab_size, extra_tokens)
         return build_tiny_model(tokenizer, spec), tokenizer
+    check_model_location(str(args.model_name_or_path))
     if backend == "unsloth":
-        return _load_unsloth(args)
-    return _load_transformers(args)
+        return _load_unsloth(args, seed=seed, gradient_checkpointing=gradient_checkpointing)
+    return _load_transformers(args, trust_remote_code=trust_remote_code)
 
 
-def _load_transformers(args: ModelArguments) -> tuple[Any, Any]:
+def _torch_dtype(name: str | None) -> Any:
+    """``ModelArguments.dtype`` as torch wants it; unset means bfloat16 on a GPU, float32 on CPU."""
     import torch
+
+    if name is None:
+        return torch.bfloat16 if launch.cuda_available() else torch.float32
+    return name if name == "auto" else getattr(torch, name)
+
+
+def _load_transformers(args: ModelArguments, *, trust_remote_code: bool = False) -> tuple[Any, Any]:
+    import dataclasses
+
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import get_quantization_config
 
-    name = args.model_name_or_path
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(name)
-        kwargs: dict[str, Any] = {"dtype": torch.bfloat16 if cuda_available() else torch.float32}
-        if args.load_in_4bit:
-            if not cuda_available():
-                raise UserInputError("load_in_4bit needs a CUDA GPU (bitsandbytes); set load_in_4bit: false")
-            from transformers import BitsAndBytesConfig
-
-            kwargs["quantization_config"] = BitsAndBytesConfig(
-                load_in_4bit=True, bnb_4bit_compute_dtype=torch.bfloat16
+    name = str(args.model_name_or_path)
+    kwargs: dict[str, Any] = {
+        "revision": args.model_revision,
+        "dtype": _torch_dtype(args.dtype),
+        "attn_implementation": args.attn_implementation,
+        "trust_remote_code": trust_remote_code,
+    }
+    if args.load_in_4bit or args.load_in_8bit:
+        if not launch.cuda_available():
+            raise UserInputError(
+                "load_in_4bit / load_in_8bit need a CUDA GPU (bitsandbytes); set them to false on this machine"
             )
+        # bitsandbytes computes in the dtype the weights are loaded in
+        compute = None if kwargs["dtype"] == "auto" else kwargs["dtype"]
+        kwargs["quantization_config"] = get_quantization_config(dataclasses.replace(args, dtype=compute))
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", "0"))}  # each rank's own GPU
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(
+            name, revision=args.model_revision, trust_remote_code=trust_remote_code
+        )
+    except Exception as err:  # every failure ends in one line naming the model
+        raise _load_error(name, err, "load the tokenizer of") from None
+    try:
         model = AutoModelForCausalLM.from_pretrained(name, **kwargs)
-    except UserInputError:
-        raise
-    except OSError as err:
-        raise _offline_error(name, err) from None
+    except Exception as err:
+        raise _load_error(name, err) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
 
 
-def _load_unsloth(args: ModelArguments) -> tuple[Any, Any]:  # pragma: no cover - needs a GPU
-    from unsloth import FastLanguageModel
+def _unsloth_dtype(name: str | None) -> Any:
+    """Unsloth's ``dtype``: None lets it pick (bfloat16 where supported, else float16)."""
+    if name in (None, "auto"):
+        return None
+    import torch
 
+    return getattr(torch, name)
+
+
+def unsloth_gradient_checkpointing(training_args: Any) -> str | bool:
+    """Turn the Trainer's checkpointing switch into Unsloth's, so checkpointing is set up once.
+
+    Unsloth's own (``"unsloth"``, offloaded to CPU RAM) replaces the Trainer's when the
+    config asks for checkpointing; the Trainer's switch is then turned off, or both would wrap
+    the layers.
+    """
+    # transformers >= 5.25 names the switch activation_checkpointing; gradient_checkpointing mirrors it
+    names = [n for n in ("activation_checkpointing", "gradient_checkpointing") if hasattr(training_args, n)]
+    wanted = any(getattr(training_args, n) for n in names)
+    for name in names:
+        setattr(training_args, name, False)
+    return "unsloth" if wanted else False
+
+
+def _load_unsloth(args: ModelArguments, *, seed: int, gradient_checkpointing: str | bool) -> tuple[Any, Any]:
+    """``FastLanguageModel.from_pretrained`` + ``get_peft_model``, per Unsloth's documented usage."""
+    if not args.use_peft:
+        raise UserInputError("backend unsloth trains LoRA adapters: set use_peft: true (or backend: transformers)")
+    unsloth = launch.import_unsloth()  # already imported by recipes/train.py before transformers
+    fast = unsloth.FastLanguageModel
+    name = str(args.model_name_or_path)
     try:
-        model, tokenizer = FastLanguageModel.from_pretrained(
-            model_name=args.model_name_or_path,
+        model, tokenizer = fast.from_pretrained(
+            model_name=name,
             max_seq_length=args.max_seq_length,
+            dtype=_unsloth_dtype(args.dtype),
             load_in_4bit=args.load_in_4bit,
         )
-    except OSError as err:
-        raise _offline_error(args.model_name_or_path, err) from None
-    model = FastLanguageModel.get_peft_model(
-        model,
-        r=args.lora_r,
-        lora_alpha=args.lora_alpha,
-        lora_dropout=args.lora_dropout,
-        target_modules=args.lora_target_modules,
-        use_gradient_checkpointing="unsloth",
-    )
+    except Exception as err:  # OSError offline, RuntimeError CUDA, ImportError bitsandbytes...: one line each
+        raise _load_error(name, err) from None
+    target = args.lora_target_modules
+    try:
+        model = fast.get_peft_model(
+            model,
+            r=args.lora_r,
+            target_modules=[target] if isinstance(target, str) else target,
+            lora_alpha=args.lora_alpha,
+            lora_dropout=args.lora_dropout,
+            bias="none",
+            use_gradient_checkpointing=gradient_checkpointing,
+            random_state=seed,
+            use_rslora=args.use_rslora,
+        )
+    except Exception as err:
+        raise _load_error(name, err, "add LoRA adapters to") from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
 
 
 def peft_config(args: ModelArguments, backend: str) -> Any:
-    """A LoRA config for SFTTrainer, or None (full fine-tuning, or Unsloth already wrapped it)."""
-    if not args.use_peft or backend == "unsloth":
+    """TRL's LoRA config for SFTTrainer, or None (full fine-tuning, or Unsloth already wrapped it)."""
+    if backend == "unsloth":
         return None
-    from peft import LoraConfig
+    from trl import get_peft_config
 
-    return LoraConfig(
-        r=args.lora_r,
-        lora_alpha=args.lora_alpha,
-        lora_dropout=args.lora_dropout,
-        target_modules=args.lora_target_modules,
-        task_type="CAUSAL_LM",
-    )
+    return get_peft_config(args)
+
+
+def for_inference(model: Any, backend: str) -> None:
+    """Unsloth's fast generation mode (its docs: call before ``generate``); nothing for transformers."""
+    if backend == "unsloth":
+        launch.import_unsloth().FastLanguageModel.for_inference(model)
+
+
+def for_training(model: Any, backend: str) -> None:
+    """Back to training mode after an evaluation that generated (Unsloth only)."""
+    if backend == "unsloth":
+        launch.import_unsloth().FastLanguageModel.for_training(model)

@@ -11,47 +11,14 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UserInputError
 from ..formats import LOOKAHEAD, build_prompt, document_chunks, to_messages, to_prompt_completion
 from ..schema import ENTITY_TYPES, RELATION_TYPES, Document, Entity, load_documents
 
-
-@dataclass
-class DataArguments:
-    """Where the training and evaluation documents come from."""
-
-    dataset_config: str = "1k"
-    dataset_path: str | None = None
-    benchmark: str | None = None
-    benchmark_data_dir: str | None = None
-    num_train: int | None = None
-    num_validation: int | None = None
-    num_test: int | None = None
-    num_test_unseen: int | None = None
-    dataset_seed: int | None = None
-    build_num_proc: int | None = None
-    train_split: str = "train"
-    eval_split: str = "validation"
-    pseudo_name_rate: float = 0.0
-    pseudo_name_copies: int = 0
-    generation_eval_samples: int = 32
-    evaluate_splits: list[str] | None = None
-    max_eval_samples: int | None = None
-    max_new_tokens: int = 320
-    eval_batch_size: int = 16
-    tag_lookahead: int = LOOKAHEAD
-
-    def overrides(self) -> dict[str, Any]:
-        values = {
-            "num_train": self.num_train,
-            "num_validation": self.num_validation,
-            "num_test": self.num_test,
-            "num_test_unseen": self.num_test_unseen,
-            "seed": self.dataset_seed,
-        }
-        return {k: v for k, v in values.items() if v is not None}
+if TYPE_CHECKING:
+    from .arguments import DataArguments
 
 
 @dataclass
@@ -68,20 +35,63 @@ class Corpus:
         return self.splits[name]
 
 
+def data_source(args: DataArguments) -> tuple[str, str]:
+    """(kind, value) of where the documents come from: ``builder``, ``documents`` or ``benchmark``.
+
+    ``--dataset_name`` is TRL's flag and takes any of the three: ``odin_medical_ner_re`` or
+    unset (the builder, config ``--dataset_config``), a builder config name, a documents
+    file, or a benchmark name. ``--dataset_path`` and ``--benchmark`` are kept for older configs.
+    """
+    from ..benchmarks import ALIASES, CORPORA
+    from ..builder import config_names
+    from .arguments import BUILDER_NAMES
+
+    given = [(flag, value) for flag, value in (
+        ("dataset_name", args.dataset_name), ("dataset_path", args.dataset_path), ("benchmark", args.benchmark)
+    ) if value]
+    if len(given) > 1:
+        raise UserInputError(f"give one data source, not {' and '.join(f'{f}={v!r}' for f, v in given)}")
+    if args.dataset_path:
+        return "documents", args.dataset_path
+    if args.benchmark:
+        return "benchmark", args.benchmark
+    name = args.dataset_name
+    if name is None or name in BUILDER_NAMES:
+        return "builder", args.dataset_config or "1k"
+    if name in config_names():
+        return "builder", name
+    if name.lower() in CORPORA or name.lower() in ALIASES:
+        return "benchmark", name
+    path = Path(name)
+    if path.is_file():
+        return "documents", name
+    if path.is_dir():
+        raise UserInputError(
+            f"dataset_name {name}: a folder; give a .json/.jsonl documents file, a builder config "
+            f"({', '.join(config_names())}) or a benchmark ({', '.join(CORPORA)})"
+        )
+    raise UserInputError(
+        f"dataset_name {name!r} is not a file, a builder config ({', '.join(config_names())}) or a benchmark "
+        f"({', '.join(CORPORA)}); Hub datasets are not downloaded by this recipe"
+    )
+
+
 def load_corpus(args: DataArguments) -> Corpus:
     """Documents for every split named by ``args``, from whichever source it gives."""
     from ..builder import load_dataset, row_to_document
 
-    if args.dataset_path:
-        path = Path(args.dataset_path)
-        docs = load_documents(path)
-        return Corpus({args.train_split: docs}, list(ENTITY_TYPES), list(RELATION_TYPES))
-    if args.benchmark:
+    kind, value = data_source(args)
+    if kind == "documents":
+        docs = load_documents(Path(value))
+        return Corpus({args.dataset_train_split: docs}, list(ENTITY_TYPES), list(RELATION_TYPES))
+    if kind == "benchmark":
         from ..benchmarks import load_benchmark
 
-        dataset = load_benchmark(args.benchmark, data_dir=args.benchmark_data_dir, label_set="native")
+        dataset = load_benchmark(value, data_dir=args.benchmark_data_dir, label_set="native")
     else:
-        dataset = load_dataset(args.dataset_config, num_proc=args.build_num_proc, **args.overrides())
+        dataset = load_dataset(
+            value, num_proc=args.build_num_proc, streaming=args.dataset_streaming, **args.overrides()
+        )
     first = next(iter(dataset.values()))
     entity_types = list(first.features["entities"].feature["type"].names)
     relation_types = list(first.features["relations"].feature["type"].names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,15 +19,26 @@ def cpu_safe_argv(argv: Sequence[str]) -> list[str]:
     config written for a GPU should still start on a laptop and fail, if at all, on what
     it really lacks (Unsloth, a download), with one clear line.
     """
-    from .backends import cuda_available
+    from . import launch
 
     args = list(argv)
-    if cuda_available() or os.environ.get("ODIN_KEEP_BF16") == "1":
+    if launch.cuda_available() or os.environ.get("ODIN_KEEP_BF16") == "1":
         return args
-    for flag, value in (("--bf16", "false"), ("--gradient_checkpointing", "false"), ("--use_cpu", "true")):
-        if flag not in args:
-            args += [flag, value]
+    for flags in (("--bf16",), _checkpointing_flags(), ("--use_cpu",)):
+        if not any(flag in args or any(a.startswith(flag + "=") for a in args) for flag in flags):
+            args += [flags[0], "true" if flags[0] == "--use_cpu" else "false"]
     return args
+
+
+#: The checkpointing switch under its current name first (transformers >= 5.25), then the older one.
+CHECKPOINTING_FLAGS = ("--activation_checkpointing", "--gradient_checkpointing")
+
+
+def _checkpointing_flags() -> tuple[str, ...]:
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    return tuple(flag for flag in CHECKPOINTING_FLAGS if flag[2:] in names)
 
 
 class SLMTrainer:
@@ -43,16 +55,12 @@ class SLMTrainer:
         self._labels: tuple[list[str], list[str]] | None = None
 
     def _parse(self, extra: dict[str, Any]) -> tuple[Any, Any, Any]:
-        from trl import SFTConfig, TrlParser
-
-        from .backends import ModelArguments
-        from .data import DataArguments
+        from .arguments import parse_recipe_args, training_parser
 
         argv = ["--config", str(self.config_path)]
         for key, value in {**self.overrides, **extra}.items():
             argv += [f"--{key}", str(value)]
-        parser = TrlParser((DataArguments, SFTConfig, ModelArguments))
-        return parser.parse_args_and_config(args=cpu_safe_argv(argv))
+        return parse_recipe_args(training_parser(), cpu_safe_argv(argv))
 
     def train(self, dataset_path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         """Train on a JSON/JSONL documents file (or the config's dataset when None)."""
