@@ -25,7 +25,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
 def _argv(setup: tuple[Path, Path], output: Path, *extra: str) -> list[str]:
     corpora, synthetic = setup
     return ["transfer", "--synthetic", str(synthetic), "--corpus", "bc5cdr", "--data-dir", str(corpora),
-            "--output", str(output), "--real", "0,4,all", "--quiet", *extra]
+            "--output", str(output), "--real", "0,4,all", "--allow-subset", "--quiet", *extra]
 
 
 def test_transfer_writes_table_json_and_plot(
@@ -84,7 +84,7 @@ def test_bad_inputs_are_one_error_line(
 
 
 @pytest.mark.parametrize(
-    ("content", "message"), [(b"\xff\xfe\x00", "not UTF-8 text"), (b"[{]", "line 1, column 3")]
+    ("content", "message"), [(b"\xff\xfe\x00", "line 1: not valid UTF-8"), (b"[{]", "line 1, column 3")]
 )
 def test_unreadable_synthetic_file(
     setup: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str

@@ -10,7 +10,7 @@ from transfer_corpus import FIXTURE_KB, TRAIN_SIZE, make_corpus, make_synthetic
 
 from odin_medical_ner_re.benchmarks import load_benchmark_documents, run_transfer, write_transfer
 from odin_medical_ner_re.benchmarks.ade import split_of
-from odin_medical_ner_re.benchmarks.corpus import DEFAULT_ROOT, ENV_VAR
+from odin_medical_ner_re.benchmarks.corpus import ALLOW_SUBSET_VAR, DEFAULT_ROOT, ENV_VAR
 from odin_medical_ner_re.benchmarks.labels import project_for_corpus
 from odin_medical_ner_re.benchmarks.runner import run_benchmark
 from odin_medical_ner_re.benchmarks.transfer import (
@@ -28,6 +28,7 @@ from odin_medical_ner_re.schema import Document, Entity, Relation, load_document
 def fixture_kb(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ODIN_KNOWLEDGE_DIR", str(FIXTURE_KB))
     monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setenv(ALLOW_SUBSET_VAR, "1")  # the fixture corpora are tiny on purpose
 
 
 @pytest.fixture()
@@ -216,6 +217,16 @@ def test_max_eval_docs_scores_a_prefix_for_every_row(corpus_dir: Path, synthetic
     assert "the first 2 of 4 validation documents scored" in format_transfer_markdown(report)
 
 
+def test_a_truncated_corpus_needs_allow_subset(
+    corpus_dir: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ALLOW_SUBSET_VAR)
+    with pytest.raises(UserInputError, match="the copy is truncated or not the original; pass --allow-subset"):
+        run_transfer(synthetic, "bc5cdr", real="0", data_dir=corpus_dir, show_progress=False)
+    report = run_transfer(synthetic, "bc5cdr", real="0", data_dir=corpus_dir, allow_subset=True, show_progress=False)
+    assert report["allow_subset"] is True
+
+
 def test_the_output_must_not_be_the_synthetic_input(corpus_dir: Path, tmp_path: Path, fixture_kb: None) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
@@ -226,8 +237,8 @@ def test_the_output_must_not_be_the_synthetic_input(corpus_dir: Path, tmp_path: 
 
 
 def _ade_corpus(root: Path) -> Path:
-    """Three annotated train sentences, one validation sentence, and negatives in both splits."""
-    wanted = {"train": 2, "validation": 1}
+    """Three annotated train sentences, one validation and one test sentence, negatives in train and validation."""
+    wanted = {"train": 2, "validation": 1, "test": 1}
     pmids: dict[str, list[str]] = {split: [] for split in wanted}
     number = 5_000_000
     while any(len(pmids[split]) < n for split, n in wanted.items()):
@@ -236,7 +247,7 @@ def _ade_corpus(root: Path) -> Path:
             pmids[split].append(str(number))
         number += 1
     sentence = "Hepatitis after isoniazid."
-    lines = [f"{pmid}|{sentence}|Hepatitis|0|9|isoniazid|16|25" for pmid in (*pmids["train"], *pmids["validation"])]
+    lines = [f"{pmid}|{sentence}|Hepatitis|0|9|isoniazid|16|25" for split in wanted for pmid in pmids[split]]
     lines.append(f"{pmids['train'][0]}|Rash with amoxicillin.|Rash|30|34|amoxicillin|40|51")
     folder = root / "ade_corpus_v2"
     folder.mkdir(parents=True)
@@ -282,7 +293,7 @@ def test_bad_inputs_fail_before_training(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"\xff\xfe not text", "not UTF-8 text"),
+        (b"\xff\xfe not text", "line 1: not valid UTF-8"),
         (b'{"id": "a", "text": "x"\n', "line 1"),
         (b'{"id": "a", "text": "flu", "entities": [{"id": "T1", "type": "Disease", "start": 0, "end": 9}]}\n', "invalid"),
     ],
