@@ -317,3 +317,20 @@ def test_a_folder_is_not_a_synthetic_file(tmp_path: Path) -> None:
 def test_biored_has_no_test_split_here(synthetic: Path) -> None:
     with pytest.raises(UserInputError, match="split 'test' of biored not found; available: train, validation"):
         run_transfer(synthetic, "biored", split="test", data_dir=DEFAULT_ROOT, show_progress=False)
+
+
+def test_model_system_trains_the_recipe_on_the_mix_and_scores_it(corpus_dir: Path, synthetic: Path) -> None:
+    """The plumbing of ``--system model`` at a toy size (2 steps): documents file -> recipe -> decoder -> score."""
+    tiny = {"max_steps": 2, "tiny_hidden_size": 32, "tiny_num_layers": 1, "tiny_num_heads": 2,
+            "tiny_intermediate_size": 64, "tiny_vocab_size": 400, "disable_tqdm": True}
+    report = run_transfer(
+        synthetic, "bc5cdr", system="model", real="0,2", data_dir=corpus_dir, model_options=tiny,
+        max_eval_docs=2, batch_size=2, show_progress=False,
+    )
+    runs = report["corpora"]["bc5cdr"]["runs"]
+    assert report["model"]["options"]["max_steps"] == "2" and report["mix"] == "concat"
+    assert [(r["k"], r["arm"], r["n_train_docs"]) for r in runs] == [
+        (0, "real", 0), (0, "real+synthetic", 12), (2, "real", 2), (2, "real+synthetic", 14)
+    ]
+    for run in runs[1:]:
+        assert 0.0 <= run["scores"]["ner_strict_f1"] <= 1.0 and 0 < run["train_seconds"] <= run["seconds"]
