@@ -799,6 +799,18 @@ class MedicalTextGenerator:
         self._count = 0
         self._index_knowledge(surface_form_filter)
 
+    def restart(self, seed: int) -> None:
+        """Continue as a generator newly made with ``seed`` (and the same other arguments) would.
+
+        Building the indexes costs tens of milliseconds, as much as writing a thousand notes;
+        the builder starts a new random stream per shard and reuses them. Everything else a
+        generator keeps is a cache computed from the knowledge base, the filter and the options,
+        never from the random stream (``tests/test_generator.py`` checks the notes are identical).
+        """
+        self.seed = seed
+        self.rng.seed(seed)
+        self._count = 0
+
     # ------------------------------------------------------------------ set-up
 
     def _index_knowledge(self, keep: Callable[[str], bool] | None) -> None:

@@ -81,23 +81,19 @@ ENTITY_MODES: tuple[str, ...] = ("strict", "exact", "partial", "ent_type", "type
 RELATION_MODES: tuple[str, ...] = ("strict", "boundaries", "relaxed")
 COUNT_FIELDS: tuple[str, ...] = ("correct", "incorrect", "partial", "missed", "spurious")
 
-#: An entity as scored: (document index, start, end, type, normalized text); start/end are
-#: None when unknown.
+#: An entity as scored: (document index, start, end, type, text as given); start/end are None
+#: when unknown. Texts are normalized only where a mode compares them (``type``, ``relaxed``),
+#: and only for the items the identity pass leaves over.
 ScoredEntity = tuple[int, Any, Any, str, str]
 #: An entity as read: (start, end, type, text as given or None).
 RawEntity = tuple[Any, Any, str, Any]
 #: A relation as scored: (document index, type, head, tail).
 ScoredRelation = tuple[int, str, ScoredEntity, ScoredEntity]
 
-_DOC = itemgetter(0)  # the document index of any key
 _TYPE = itemgetter(3)  # of an entity or a (doc, start, end, type) key
 _KEY_TYPE = itemgetter(1)  # of a relation or a (doc, type, ...) bag key
-_DOC_SPAN = itemgetter(0, 1, 2)
-_DOC_SPAN_TYPE = itemgetter(0, 1, 2, 3)
-_DOC_TYPE_TEXT = itemgetter(0, 3, 4)
+_END = itemgetter(2)
 _NO_LIMIT = sys.maxsize
-#: Below this many gold leftovers a sweep scans from the first one instead of bisecting.
-_SMALL = 8
 
 
 # --------------------------------------------------------------------------- public helpers
@@ -173,11 +169,14 @@ def bio_to_spans(tags: Sequence[str]) -> list[tuple[int, int, str]]:
 
 # --------------------------------------------------------------------------- reading documents
 #
-# Documents are flattened into columns: every entity becomes (doc, start, end, type, normalized
-# text) and every relation (doc, type, head, tail), so that matching can use set algebra over
+# Documents are flattened into columns: every entity becomes (doc, start, end, type, text) and
+# every relation (doc, type, head, tail), so that matching can use set algebra and sweeps over
 # all documents at once. Each document is read by a fast path (plain dicts, string or index
 # types, int offsets inside the text, entity ids that resolve) and, when that path declines, by
-# a careful path that accepts every supported shape and raises the precise error.
+# a careful path that accepts every supported shape and raises the precise error. On the fast
+# path a document's entities and relations are rows fetched in C, and the identical rows of a
+# prediction and its reference are paired on the spot (the first step of every mode), so only
+# the leftovers, typically a fifth, become scored tuples.
 
 
 class _Side:
@@ -205,12 +204,24 @@ class _Where:
 
 
 class _Columns:
-    """One side's documents, flattened."""
+    """One side's documents, flattened.
+
+    ``entities`` holds only the entities that reading did not already pair with an identical
+    entity of the other side: documents of the common shape are compared as they are read
+    (:func:`_read_side`), so most entities never become scored tuples at all. ``type_counts``
+    counts every entity.
+    """
 
     def __init__(self) -> None:
         self.ids: list[Any] = []
         self.texts: list[str | None] = []
         self.entities: list[ScoredEntity] = []
+        self.rows: list[list[RawEntity] | None] = []  # per document: (start, end, type, text), or None
+        self.in_order = True  # ``entities`` is sorted (only documents of the common shape were read)
+        #: per document: (type, head row, tail row) of each relation, or None (read the careful way)
+        self.relation_rows: list[list[tuple[str, RawEntity, RawEntity]] | None] = []
+        self.relation_counts: Counter[str] = Counter()  # every relation, per type
+        self.type_counts: Counter[str] = Counter()
         self.relations: list[ScoredRelation] = []
         self.aligned = 0
         self.spanless = 0  # entities without a span
@@ -272,25 +283,39 @@ def _entity_name(item: Any, position: int) -> str:
     return f"entity {position} (id {_get(item, 'id')!r})"
 
 
-def _fast_entities(d: int, items: list[Any], text: str | None) -> list[ScoredEntity] | None:
-    """Entities of the common shape (string types, int offsets, a text each), or None."""
-    norm, intern = normalize_text, sys.intern  # interned types hash and compare by identity
+_ROW = itemgetter("start", "end", "type", "text")
+_ROW_TYPE = itemgetter(2)
+_prefixed = tuple.__add__  # (doc,) + row: a scored entity built in C
+
+
+def _fast_rows(items: list[Any], text: str | None, labels: Sequence[str]) -> list[RawEntity] | None:
+    """``(start, end, type, text)`` of entities of the common shape (string types or ``ClassLabel``
+    indices, string texts, int offsets inside the text), fetched in C; None when any entity is of
+    another shape."""
     try:
-        entities = [
-            (d, item["start"], item["end"], intern(item["type"]), norm(item["text"])) for item in items
-        ]
+        rows = list(map(_ROW, items))
     except (KeyError, TypeError, AttributeError):
         return None
     limit = len(text) if text is not None else _NO_LIMIT
-    for _, start, end, kind, _ in entities:
+    indexed = False
+    for start, end, kind, mention in rows:
         if (
             type(start) is not int
             or type(end) is not int
-            or type(kind) is not str
+            or type(mention) is not str
             or not 0 <= start < end <= limit
         ):
             return None
-    return entities
+        if type(kind) is not str:
+            if type(kind) is not int or not 0 <= kind < len(labels):
+                return None
+            indexed = True  # dataset rows: label indices
+    if indexed:
+        return [
+            (start, end, kind if type(kind) is str else labels[kind], mention)
+            for start, end, kind, mention in rows
+        ]
+    return rows
 
 
 def _read_entity(item: Any, position: int, text: str | None, side: _Side, where: _Where) -> RawEntity:
@@ -317,11 +342,11 @@ def _read_entity(item: Any, position: int, text: str | None, side: _Side, where:
 
 
 def _scored(d: int, entity: RawEntity, text: str | None) -> ScoredEntity:
-    """Attach the document and the normalized text; offsets without a text take the text they cover."""
+    """Attach the document; offsets without a text take the text they cover."""
     start, end, kind, mention = entity
     if mention is None:
         mention = text[start:end] if text is not None and start is not None else ""
-    return d, start, end, kind, normalize_text(mention)
+    return d, start, end, kind, mention
 
 
 def _careful_entities(
@@ -350,11 +375,28 @@ def _align_fields(fields: list[RawEntity], text: str | None) -> int:
 
 
 def _read_side(
-    docs: list[Any], side: _Side, fallback_texts: list[str | None] | None, align: bool, with_relations: bool
+    docs: list[Any],
+    side: _Side,
+    fallback_texts: list[str | None] | None,
+    align: bool,
+    with_relations: bool,
+    gold: _Columns | None = None,
 ) -> _Columns:
-    """Flatten one side's documents into columns (relations only when they will be scored)."""
+    """Flatten one side's documents into columns (relations only when they will be scored).
+
+    The references are read first (``gold`` None) and keep each document's rows; reading the
+    predictions (``gold`` given) pairs every document's identical entities with the
+    reference's at once and hands only the rest of both sides on as scored tuples. That
+    pairing is one-to-one per identical key, so it is a first step of every mode's matching
+    (see :func:`_tally_entities`). Documents of any other shape keep all their entities.
+    """
     columns = _Columns()
     entities, relations = columns.entities, columns.relations
+    add_id, add_text, add_rows = columns.ids.append, columns.texts.append, columns.rows.append
+    gold_rows_of = gold.rows if gold is not None else None
+    gold_entities = gold.entities if gold is not None else []
+    careful_types: Counter[str] = Counter()
+    careful_relations: Counter[str] = Counter()
     for d, raw in enumerate(docs):
         doc = raw if type(raw) is dict else _as_mapping(raw, _Where(side.name, d, None))
         text = doc.get("text")
@@ -362,45 +404,117 @@ def _read_side(
             text = fallback_texts[d]
         elif text is not None and type(text) is not str:
             raise UserInputError(f"{_Where(side.name, d, doc.get('id'))}: 'text' must be a string")
-        columns.ids.append(doc.get("id"))
-        columns.texts.append(text)
+        add_id(doc.get("id"))
+        add_text(text)
         items = doc.get("entities")
         if type(items) is not list:
             items = _rows(items, _Where(side.name, d, doc.get("id")), "entities")
-        found = _fast_entities(d, items, text) if items else []
-        if found is None:
+        rows = _fast_rows(items, text, side.entity_labels) if items else []
+        add_rows(rows)
+        gold_rows = gold_rows_of[d] if gold_rows_of is not None else None
+        found: list[ScoredEntity] | None = None
+        if rows is None:
             where = _Where(side.name, d, doc.get("id"))
             found, aligned, spanless = _careful_entities(d, items, text, side, where, align)
             columns.aligned += aligned
             columns.spanless += spanless
-        entities.extend(found)
-        raw_relations = doc.get("relations") if with_relations else None
+            careful_types.update(map(_TYPE, found))
+            entities.extend(found)
+            columns.in_order = False
+            if gold_rows:
+                gold_entities.extend([(d, *row) for row in gold_rows])
+                gold.in_order = False  # type: ignore[union-attr]
+        elif gold_rows_of is not None:
+            if gold_rows is None:
+                entities.extend([(d, *row) for row in sorted(rows)])
+            elif rows != gold_rows:
+                gold_set, pred_set = set(gold_rows), set(rows)
+                if len(gold_set) == len(gold_rows) and len(pred_set) == len(rows):
+                    left_gold, left_pred = gold_set - pred_set, pred_set - gold_set
+                else:
+                    left_gold, left_pred = _multiset_match(gold_rows, rows)
+                # sorted per document, documents in order: the leftovers arrive sorted
+                if left_gold:
+                    gold_entities.extend(map(_prefixed, itertools.repeat((d,)), sorted(left_gold)))
+                if left_pred:
+                    entities.extend(map(_prefixed, itertools.repeat((d,)), sorted(left_pred)))
+        if not with_relations:
+            continue
+        raw_relations = doc.get("relations")
+        relation_rows: list[tuple[str, RawEntity, RawEntity]] | None = []
         if raw_relations:
             if type(raw_relations) is not list:
                 raw_relations = _rows(raw_relations, _Where(side.name, d, doc.get("id")), "relations")
-            resolved = _fast_relations(d, raw_relations, items, found)
-            if resolved is None:
+            relation_rows = (
+                _fast_relations(raw_relations, items, rows, side.relation_labels) if rows else None
+            )
+            if relation_rows is None:
+                if found is None:
+                    found = [(d, *row) for row in rows]  # type: ignore[union-attr]
                 where = _Where(side.name, d, doc.get("id"))
                 resolved = _read_relations(d, raw_relations, items, found, text, side, where)
                 columns.spanless_arguments |= any(r[2][1] is None or r[3][1] is None for r in resolved)
-            relations.extend(resolved)
+                careful_relations.update(map(_KEY_TYPE, resolved))
+                relations.extend(resolved)
+        columns.relation_rows.append(relation_rows)
+        if gold is not None:
+            _pair_relations(d, gold, columns, gold.relation_rows[d], relation_rows)
+    columns.type_counts = careful_types
+    columns.type_counts.update(map(_ROW_TYPE, itertools.chain.from_iterable(filter(None, columns.rows))))
+    columns.relation_counts = careful_relations
+    columns.relation_counts.update(
+        map(_RELATION_ROW_TYPE, itertools.chain.from_iterable(filter(None, columns.relation_rows)))
+    )
     return columns
 
 
+def _pair_relations(
+    d: int,
+    gold: _Columns,
+    guess: _Columns,
+    gold_rows: list[tuple[str, RawEntity, RawEntity]] | None,
+    rows: list[tuple[str, RawEntity, RawEntity]] | None,
+) -> None:
+    """Pair a document's identical relations, as :func:`_read_side` pairs entities; what is left
+    (and every relation of a side read the careful way, already listed) becomes scored tuples."""
+    if gold_rows is None:
+        left_gold: Iterable[tuple] = ()
+        left_pred: Iterable[tuple] = rows or ()
+    elif rows is None:
+        left_gold, left_pred = gold_rows, ()
+    elif rows == gold_rows:
+        return
+    else:
+        gold_set, pred_set = set(gold_rows), set(rows)
+        if len(gold_set) == len(gold_rows) and len(pred_set) == len(rows):
+            left_gold, left_pred = gold_set - pred_set, pred_set - gold_set
+        else:
+            left_gold, left_pred = _multiset_match(gold_rows, rows)
+    gold.relations.extend([(d, kind, (d, *head), (d, *tail)) for kind, head, tail in left_gold])
+    guess.relations.extend([(d, kind, (d, *head), (d, *tail)) for kind, head, tail in left_pred])
+
+
+_RELATION_ROW_TYPE = itemgetter(0)
+_GET_ID = itemgetter("id")
+
+
 def _fast_relations(
-    d: int, raw_relations: list[Any], items: list[Any], entities: list[ScoredEntity]
-) -> list[ScoredRelation] | None:
-    """Relations whose ids all resolve and whose types are strings, or None."""
+    raw_relations: list[Any], items: list[Any], rows: list[RawEntity], labels: Sequence[str]
+) -> list[tuple[str, RawEntity, RawEntity]] | None:
+    """``(type, head row, tail row)`` of relations whose ids all resolve (entity ids unique) and
+    whose types are strings or ``ClassLabel`` indices, or None."""
     try:
-        by_id = {item["id"]: entity for item, entity in zip(items, entities, strict=True)}
+        by_id = dict(zip(map(_GET_ID, items), rows, strict=True))
         if len(by_id) != len(items):
             return None
-        relations = [(d, r["type"], by_id[r["head"]], by_id[r["tail"]]) for r in raw_relations]
+        relations = [(r["type"], by_id[r["head"]], by_id[r["tail"]]) for r in raw_relations]
     except (KeyError, TypeError, AttributeError):
         return None
-    for relation in relations:
-        if type(relation[1]) is not str:
-            return None
+    for kind, _, _ in relations:
+        if type(kind) is not str:
+            if type(kind) is not int or not 0 <= kind < len(labels):
+                return None
+            return [(k if type(k) is str else labels[k], head, tail) for k, head, tail in relations]
     return relations
 
 
@@ -477,7 +591,9 @@ def _read_pairs(
         )
     gold = _read_side(refs, _Side("reference", entity_labels, relation_labels), None, False, with_relations)
     pred_side = _Side("prediction", entity_labels, relation_labels)
-    guess = _read_side(preds, pred_side, gold.texts, align_text, with_relations)
+    guess = _read_side(preds, pred_side, gold.texts, align_text, with_relations, gold)
+    if guess.ids == gold.ids:
+        return guess, gold
     for index, (guess_id, gold_id) in enumerate(zip(guess.ids, gold.ids, strict=True)):
         if gold_id is not None and guess_id is not None and str(gold_id) != str(guess_id):
             raise UserInputError(
@@ -498,6 +614,8 @@ def _multiset_match(gold_keys: list[tuple], pred_keys: list[tuple]) -> tuple[lis
     C) match every document at once; only keys that occur more than once are counted in Python.
     """
     gold_set, pred_set = set(gold_keys), set(pred_keys)
+    if gold_set.isdisjoint(pred_set):  # nothing to match (common for leftovers): keep the order
+        return list(gold_keys), list(pred_keys)
     gold_repeats = _repeated(gold_keys) if len(gold_set) < len(gold_keys) else {}
     pred_repeats = _repeated(pred_keys) if len(pred_set) < len(pred_keys) else {}
     if not gold_repeats and not pred_repeats:
@@ -533,58 +651,104 @@ def _more_than_once(item: tuple[tuple, int]) -> bool:
     return item[1] > 1
 
 
-def _by_document(golds: list[tuple], preds: list[tuple]) -> list[tuple[list[tuple], list[tuple]]]:
-    """Leftovers grouped per document (each sorted by span), for documents with both sides."""
-    gold_groups = {d: list(group) for d, group in itertools.groupby(sorted(golds), key=_DOC)}
-    pairs = []
-    for d, group in itertools.groupby(sorted(preds), key=_DOC):
-        doc_golds = gold_groups.get(d)
-        if doc_golds:
-            pairs.append((doc_golds, list(group)))
-    return pairs
+def _positions(entities: list[tuple], width: int, ordered: bool = False) -> list[tuple]:
+    """``(doc, start, end, type, ...)`` entities as sorted ``(doc * width + start, doc * width + end, type)``.
+
+    With ``width`` above every offset, spans of different documents can never overlap and the
+    sort order is the (doc, start, end, type) order, so one sweep covers all documents at once.
+    ``ordered`` entities are sorted already (tuple sorting is a large share of the work otherwise).
+    """
+    items = [(entity[0] * width + entity[1], entity[0] * width + entity[2], entity[3]) for entity in entities]
+    return items if ordered else sorted(items)
 
 
-def _sweep(golds: Sequence[tuple], preds: list[tuple], typed: bool) -> tuple[int, int]:
-    """Greedy overlap matching inside one document; returns (same-type matches, other matches).
+def _reach(golds: Sequence[tuple]) -> list[int]:
+    """Running maximum of the gold ends: golds before ``bisect_right(reach, start)`` end before ``start``."""
+    return list(itertools.accumulate((gold[1] for gold in golds), max))
 
-    Items are ``(doc, start, end[, type])`` sorted by span. Untyped: each prediction takes the
-    first unused overlapping gold entity (counted as "other"). Typed (``ent_type``): the unused
-    overlapping same-type gold entity with the closest boundaries (the first on ties), else the
-    first unused overlapping one of another type. The scan starts at the first gold entity whose
-    running maximum end passes the prediction's start (bisect) and stops at the first one that
-    starts after the prediction's end, so it only visits neighbours.
+
+def _sweep(golds: Sequence[tuple], preds: list[tuple]) -> int:
+    """Greedy overlap matching of sorted ``(start, end, ...)`` items: each prediction takes the first
+    unused overlapping gold item. Returns the number of matches.
+
+    The scan starts at the first gold item whose running maximum end passes the prediction's
+    start (bisect) and stops at the first one that starts after the prediction's end, so it
+    only visits neighbours.
     """
     if not golds or not preds:
-        return 0, 0
+        return 0
     n = len(golds)
-    reach = list(itertools.accumulate((gold[2] for gold in golds), max)) if n > _SMALL else None
+    reach = _reach(golds)
     used = [False] * n
-    same = other = 0
+    matched = 0
     for pred in preds:
-        start, end = pred[1], pred[2]
-        kind = pred[3] if typed else None
-        best, best_distance, first = -1, 0, -1
-        for position in range(bisect.bisect_right(reach, start) if reach else 0, n):
+        start, end = pred[0], pred[1]
+        for position in range(bisect.bisect_right(reach, start), n):
             gold = golds[position]
-            if gold[1] >= end:
+            if gold[0] >= end:
                 break
-            if used[position] or gold[2] <= start:
+            if not used[position] and gold[1] > start:
+                used[position] = True
+                matched += 1
+                break
+    return matched
+
+
+def _overlaps(golds: Sequence[tuple], preds: list[tuple], tally: _EntityTally) -> None:
+    """The four overlap matchings of sorted ``(start, end, type)`` items, in one scan of the neighbours.
+
+    Each matching has its own used flags and is exactly a greedy pass over the predictions:
+    ``strict`` (first unused overlapping gold item, any type: strict/exact *incorrect*),
+    ``ent_type`` (the unused overlapping same-type item with the closest boundaries, the first
+    on ties, else the first unused other-type one), and per type, each type on its own, the
+    first (``type_first``) and the closest (``type_closest``) unused same-type item.
+    """
+    if not golds or not preds:
+        return
+    n = len(golds)
+    reach = _reach(golds)
+    used_any, used_typed, used_first, used_closest = ([False] * n for _ in range(4))
+    strict = same = other = 0
+    type_first, type_closest = tally.type_first, tally.type_closest
+    for start, end, kind in preds:
+        any_at = typed_at = other_at = first_at = closest_at = -1
+        typed_distance = closest_distance = 0
+        for position in range(bisect.bisect_right(reach, start), n):
+            gold_start, gold_end, gold_kind = golds[position]
+            if gold_start >= end:
+                break
+            if gold_end <= start:
                 continue
-            if typed and gold[3] == kind:
-                distance = abs(gold[1] - start) + abs(gold[2] - end)
-                if best < 0 or distance < best_distance:
-                    best, best_distance = position, distance
-            elif first < 0:
-                first = position
-                if not typed:
-                    break
-        if best >= 0:
-            used[best] = True
+            if any_at < 0 and not used_any[position]:
+                any_at = position
+            if gold_kind == kind:
+                distance = abs(gold_start - start) + abs(gold_end - end)
+                if not used_typed[position] and (typed_at < 0 or distance < typed_distance):
+                    typed_at, typed_distance = position, distance
+                if first_at < 0 and not used_first[position]:
+                    first_at = position
+                if not used_closest[position] and (closest_at < 0 or distance < closest_distance):
+                    closest_at, closest_distance = position, distance
+            elif other_at < 0 and not used_typed[position]:
+                other_at = position
+        if any_at >= 0:
+            used_any[any_at] = True
+            strict += 1
+        if typed_at >= 0:
+            used_typed[typed_at] = True
             same += 1
-        elif first >= 0:
-            used[first] = True
+        elif other_at >= 0:
+            used_typed[other_at] = True
             other += 1
-    return same, other
+        if first_at >= 0:
+            used_first[first_at] = True
+            type_first[kind] += 1
+        if closest_at >= 0:
+            used_closest[closest_at] = True
+            type_closest[kind] += 1
+    tally.strict_overlap += strict
+    tally.ent_type_same += same
+    tally.ent_type_other += other
 
 
 def _bag_match(
@@ -624,19 +788,20 @@ class _EntityTally:
         self.bag_other_type = 0  # type mode INC
 
 
-def _tally_entities(
-    golds: list[ScoredEntity], preds: list[ScoredEntity], spanless: bool, modes: Sequence[str]
-) -> _EntityTally:
+def _tally_entities(gold: _Columns, guess: _Columns, spanless: bool, modes: Sequence[str]) -> _EntityTally:
     """Run the matchings that the requested ``modes`` need.
 
     Identical entities (document, span, type and text) are paired first: that pairing refines
     every mode's key, and per key a one-to-one matching pairs min(gold, predicted) copies, so
-    each mode only has to match the (few) leftovers. Entities without a span only take part in
-    the ``type`` bag.
+    each mode only has to match the (few) leftovers. Reading already paired the identical
+    entities of documents of the common shape, so ``entities`` of both sides hold only what
+    is left of those and every entity of the others. Entities without a span only take part
+    in the ``type`` bag.
     """
     tally = _EntityTally()
-    tally.gold.update(map(_TYPE, golds))
-    tally.pred.update(map(_TYPE, preds))
+    tally.gold.update(gold.type_counts)
+    tally.pred.update(guess.type_counts)
+    golds, preds = gold.entities, guess.entities
     gold_loose: list[ScoredEntity] = []
     pred_loose: list[ScoredEntity] = []
     if spanless:
@@ -644,59 +809,84 @@ def _tally_entities(
         pred_loose = [entity for entity in preds if entity[1] is None]
         golds = [entity for entity in golds if entity[1] is not None]
         preds = [entity for entity in preds if entity[1] is not None]
-    left_golds, left_preds = _multiset_match(golds, preds)
-    hit_types = _matched_types(golds, left_golds, _TYPE)
+    ordered = gold.in_order and guess.in_order
+    if ordered:  # every document was read on the common path: its identical entities are paired
+        left_golds, left_preds = golds, preds
+    else:
+        left_golds, left_preds = _multiset_match(golds, preds)
+    # matched = every gold entity with a span minus those left over
+    spanned = tally.gold - Counter(map(_TYPE, gold_loose)) if gold_loose else tally.gold
+    hit_types = spanned - Counter(map(_TYPE, left_golds))
     if "type" in modes:
+        norm = normalize_text
         matched, tally.bag_other_type = _bag_match(
-            list(map(_DOC_TYPE_TEXT, left_golds + gold_loose)),
-            list(map(_DOC_TYPE_TEXT, left_preds + pred_loose)),
+            [(d, kind, norm(mention)) for d, _, _, kind, mention in left_golds + gold_loose],
+            [(d, kind, norm(mention)) for d, _, _, kind, mention in left_preds + pred_loose],
             _DOC_AND_REST[3],
         )
         tally.bag.update(hit_types)
         tally.bag.update(matched)
     if set(modes) - {"type"}:
         tally.same_span_type.update(hit_types)
-        tally.same_span = len(golds) - len(left_golds)
-        _tally_spans(list(map(_DOC_SPAN_TYPE, left_golds)), list(map(_DOC_SPAN_TYPE, left_preds)), tally)
+        tally.same_span = hit_types.total()
+        _tally_spans(left_golds, left_preds, tally, ordered)
     return tally
 
 
-def _tally_spans(golds: list[tuple], preds: list[tuple], tally: _EntityTally) -> None:
-    """Span modes from ``(doc, start, end, type)`` keys: identical pairs first, then overlaps."""
-    left_golds, left_preds = _multiset_match(golds, preds)
-    tally.same_span_type.update(_matched_types(golds, left_golds, _TYPE))
-    tally.same_span += len(golds) - len(left_golds)
-    if not left_golds or not left_preds:
+def _tally_spans(golds: list[tuple], preds: list[tuple], tally: _EntityTally, ordered: bool = False) -> None:
+    """Span modes from ``(doc, start, end, type, ...)`` entities: identical pairs first, then overlaps.
+
+    Everything runs on sorted ``(position, position[, type])`` items (see :func:`_positions`;
+    ``ordered`` keys are sorted already), so identical pairs are found by merging.
+    """
+    if not golds or not preds:
         return
-    for doc_golds, doc_preds in _by_document(left_golds, left_preds):
-        tally.strict_overlap += _sweep(doc_golds, doc_preds, typed=False)[1]
-        same, other = _sweep(doc_golds, doc_preds, typed=True)
-        tally.ent_type_same += same
-        tally.ent_type_other += other
-        _tally_type_overlaps(doc_golds, doc_preds, tally)
+    width = 1 + max(max(map(_END, golds)), max(map(_END, preds)))
+    gold_items, pred_items, matched = _merge(
+        _positions(golds, width, ordered), _positions(preds, width, ordered)
+    )
+    tally.same_span_type.update(Counter(map(_TYPE_OF_ITEM, matched)))
+    tally.same_span += len(matched)
+    if not gold_items or not pred_items:
+        return
+    _overlaps(gold_items, pred_items, tally)
     # Per span, span-only matching pairs min(gold, predicted) copies, and the same-type pairs
     # already made are among them, so only the leftovers need matching again.
-    span_golds, span_preds = _multiset_match(
-        list(map(_DOC_SPAN, left_golds)), list(map(_DOC_SPAN, left_preds))
+    gold_spans, pred_spans, matched = _merge(
+        list(map(_SPAN_OF_ITEM, gold_items)), list(map(_SPAN_OF_ITEM, pred_items))
     )
-    tally.same_span += len(left_golds) - len(span_golds)
-    for doc_golds, doc_preds in _by_document(span_golds, span_preds):
-        tally.span_overlap += _sweep(doc_golds, doc_preds, typed=False)[1]
+    tally.same_span += len(matched)
+    if gold_spans and pred_spans:
+        tally.span_overlap += _sweep(gold_spans, pred_spans)
 
 
-def _tally_type_overlaps(golds: list[tuple], preds: list[tuple], tally: _EntityTally) -> None:
-    """Per-type overlap matches: each type scored on its own, as nervaluate and seqeval do."""
-    groups: dict[str, tuple[list[tuple], list[tuple]]] = {}
-    for gold in golds:
-        groups.setdefault(gold[3], ([], []))[0].append(gold)
-    for pred in preds:
-        group = groups.get(pred[3])
-        if group is not None:
-            group[1].append(pred)
-    for kind, (type_golds, type_preds) in groups.items():
-        if type_preds:
-            tally.type_first[kind] += _sweep(type_golds, type_preds, typed=False)[1]
-            tally.type_closest[kind] += _sweep(type_golds, type_preds, typed=True)[0]
+_TYPE_OF_ITEM = itemgetter(2)
+_SPAN_OF_ITEM = itemgetter(0, 1)
+
+
+def _merge(golds: list[tuple], preds: list[tuple]) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """One-to-one matching of identical items of two sorted lists: (gold left, predictions left,
+    matched), each still sorted. Per item, min(gold, predicted) copies are matched."""
+    left_golds: list[tuple] = []
+    left_preds: list[tuple] = []
+    matched: list[tuple] = []
+    i = j = 0
+    n, m = len(golds), len(preds)
+    while i < n and j < m:
+        gold, pred = golds[i], preds[j]
+        if gold == pred:
+            matched.append(gold)
+            i += 1
+            j += 1
+        elif gold < pred:
+            left_golds.append(gold)
+            i += 1
+        else:
+            left_preds.append(pred)
+            j += 1
+    left_golds += golds[i:]
+    left_preds += preds[j:]
+    return left_golds, left_preds, matched
 
 
 #: Bag keys without their type (position 1), by key length: what an *incorrect* match shares.
@@ -707,7 +897,8 @@ _RELATION_LOOSE = {"strict": _DOC_AND_REST[8], "boundaries": _DOC_AND_REST[6], "
 def _relation_keys(relations: list[ScoredRelation], mode: str) -> list[tuple]:
     """``(doc, type, ...)`` keys of a relation mode; an argument without a span only matches in relaxed."""
     if mode == "relaxed":
-        return [(d, kind, head[4], tail[4]) for d, kind, head, tail in relations]
+        norm = normalize_text
+        return [(d, kind, norm(head[4]), norm(tail[4])) for d, kind, head, tail in relations]
     if mode == "strict":
         return [
             (d, kind, head[1], head[2], head[3], tail[1], tail[2], tail[3])
@@ -729,24 +920,27 @@ class _RelationTally:
         self.incorrect = dict.fromkeys(RELATION_MODES, 0)
 
 
-def _tally_relations(
-    golds: list[ScoredRelation], preds: list[ScoredRelation], spanless: bool, modes: Sequence[str]
-) -> _RelationTally:
+def _tally_relations(gold: _Columns, guess: _Columns, spanless: bool, modes: Sequence[str]) -> _RelationTally:
     """Identical relations first (they match in every mode), then each mode on the leftovers.
 
-    A relation with an argument lacking a span can only match in ``relaxed``, so such relations
-    skip the identity pass.
+    Reading paired the identical relations of documents of the common shape already, so
+    ``relations`` of both sides hold only what is left of those and every relation of the
+    others. A relation with an argument lacking a span can only match in ``relaxed``, so such
+    relations skip the identity pass.
     """
     tally = _RelationTally()
-    tally.gold.update(map(_KEY_TYPE, golds))
-    tally.pred.update(map(_KEY_TYPE, preds))
+    tally.gold.update(gold.relation_counts)
+    tally.pred.update(guess.relation_counts)
+    golds, preds = gold.relations, guess.relations
     gold_loose: list[ScoredRelation] = []
     pred_loose: list[ScoredRelation] = []
     if spanless:
         gold_loose, golds = _split_spanless(golds)
         pred_loose, preds = _split_spanless(preds)
     left_golds, left_preds = _multiset_match(golds, preds)
-    hit_types = _matched_types(golds, left_golds, _KEY_TYPE)
+    # matched = every relation with spans minus those left over
+    spanned = tally.gold - Counter(map(_KEY_TYPE, gold_loose)) if gold_loose else tally.gold
+    hit_types = spanned - Counter(map(_KEY_TYPE, left_golds))
     left_golds += gold_loose
     left_preds += pred_loose
     for mode in modes:
@@ -898,18 +1092,39 @@ def score_documents(
     _check_modes(entity_modes, ENTITY_MODES, "entity")
     _check_modes(relation_modes, RELATION_MODES, "relation")
     with _gc_paused():
-        guess, gold = _read_pairs(
+        return _score(
             predictions,
             references,
             align_text,
             entity_labels if entity_labels is not None else ENTITY_TYPES,
             relation_labels if relation_labels is not None else RELATION_TYPES,
-            with_relations=bool(relation_modes),
+            entity_modes,
+            relation_modes,
         )
-        spanless = bool(guess.spanless or gold.spanless)
-        entities = _tally_entities(gold.entities, guess.entities, spanless, entity_modes)
-        loose = spanless or guess.spanless_arguments or gold.spanless_arguments
-        relations = _tally_relations(gold.relations, guess.relations, loose, relation_modes)
+
+
+def _score(
+    predictions: Iterable[Any],
+    references: Iterable[Any],
+    align_text: bool,
+    entity_labels: Sequence[str],
+    relation_labels: Sequence[str],
+    entity_modes: list[str],
+    relation_modes: list[str],
+) -> dict[str, Any]:
+    """The report of :func:`score_documents`; its columns die on return, before the collector resumes."""
+    guess, gold = _read_pairs(
+        predictions,
+        references,
+        align_text,
+        entity_labels,
+        relation_labels,
+        with_relations=bool(relation_modes),
+    )
+    spanless = bool(guess.spanless or gold.spanless)
+    entities = _tally_entities(gold, guess, spanless, entity_modes)
+    loose = spanless or guess.spanless_arguments or gold.spanless_arguments
+    relations = _tally_relations(gold, guess, loose, relation_modes)
     return {
         "documents": len(gold.ids),
         "aligned": guess.aligned,

@@ -157,6 +157,11 @@ def test_unknown_option_is_refused() -> None:
         make_builder("1k", num_trian=10)
 
 
+def test_unknown_style_is_refused() -> None:
+    with pytest.raises(UserInputError, match="unknown style 'poetry'; valid: clinical, literature"):
+        make_builder("1k", style="poetry")
+
+
 @pytest.mark.parametrize("value", [0, -1])
 def test_non_positive_size_is_refused_by_the_builder(value: int, tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="num_train must be a positive integer"):

@@ -203,3 +203,12 @@ def test_python_dash_m_runs_the_cli(tmp_path: Path) -> None:
     assert bad.returncode == 2
     assert bad.stderr.strip() == "error: --num-samples must be a positive integer, got 0"
     assert not (tmp_path / "y.json").exists()
+
+
+def test_literature_config_writes_abstracts(tmp_path: Path) -> None:
+    out = tmp_path / "abstracts.jsonl"
+    assert main(["generate", "--config", "literature", "--num-samples", "30", "--output", str(out), "--quiet"]) == 0
+    documents = load_documents(out)
+    assert len(documents) == 30
+    assert all(doc.metadata["style"] == "literature" for doc in documents)
+    assert sum(len(doc.text) for doc in documents) / 30 > 300  # abstracts, not one-line notes

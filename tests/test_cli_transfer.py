@@ -14,6 +14,13 @@ from odin_medical_ner_re.builder import config_names
 from odin_medical_ner_re.cli import main
 
 
+@pytest.fixture(autouse=True)
+def _small_corpora_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixture corpora are small slices of the real files, on purpose."""
+    monkeypatch.setenv("ODIN_BENCHMARKS_ALLOW_SUBSET", "1")
+
+
+
 @pytest.fixture()
 def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """(corpus root, synthetic JSONL), with the fixture knowledge base for generator and dictionary."""
@@ -84,7 +91,7 @@ def test_bad_inputs_are_one_error_line(
 
 
 @pytest.mark.parametrize(
-    ("content", "message"), [(b"\xff\xfe\x00", "line 1: not valid UTF-8"), (b"[{]", "line 1, column 3")]
+    ("content", "message"), [(b"\xff\xfe\x00", "not valid UTF-8"), (b"[{]", "line 1, column 3")]
 )
 def test_unreadable_synthetic_file(
     setup: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str

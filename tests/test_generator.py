@@ -169,6 +169,16 @@ def test_same_seed_same_bytes_other_seed_other_text(kb: KnowledgeBase) -> None:
         assert [d.text for d in first] != [d.text for d in other]
 
 
+def test_restart_continues_as_a_new_generator_would(kb: KnowledgeBase) -> None:
+    """The builder restarts one generator per shard: the notes must be a fresh generator's."""
+    for complexity in COMPLEXITY_PRESETS:
+        reused = MedicalTextGenerator(seed=5, complexity=complexity, knowledge_base=kb)
+        reused.generate_dataset(150)
+        reused.restart(6)
+        fresh = MedicalTextGenerator(seed=6, complexity=complexity, knowledge_base=kb).generate_dataset(150)
+        assert documents_to_json(reused.generate_dataset(150)) == documents_to_json(fresh)
+
+
 def test_the_global_random_state_is_untouched(kb: KnowledgeBase) -> None:
     random.seed(2024)
     before = random.getstate()

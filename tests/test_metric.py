@@ -118,6 +118,19 @@ def test_results_equal_the_scorer(metric):
     assert results["re_boundaries_f1"] == 1.0 and results["re_strict_f1"] == 0.0
 
 
+def test_modes_can_be_chosen(metric):
+    """Only the requested modes are computed (entities alone are what nervaluate is compared with)."""
+    results = metric.compute(
+        predictions=PREDICTIONS, references=REFERENCES, entity_modes=["strict", "partial"], relation_modes=[]
+    )
+    assert set(results["ner"]) == {"strict", "partial"} and results["re"] == {}
+    assert not any(key.startswith("re_") for key in results)
+    full = metric.compute(predictions=PREDICTIONS, references=REFERENCES)
+    assert results["ner"]["strict"] == full["ner"]["strict"]
+    with pytest.raises(ValueError, match="unknown entity mode 'fuzzy'"):
+        metric.compute(predictions=PREDICTIONS, references=REFERENCES, entity_modes=["fuzzy"])
+
+
 def test_cached_batches_give_the_same_results(metric):
     direct = metric.compute(predictions=PREDICTIONS, references=REFERENCES)
     metric.add_batch(predictions=PREDICTIONS[:1], references=REFERENCES[:1])

@@ -229,15 +229,16 @@ def test_scores_are_never_nan_and_the_empty_convention_holds():
 def test_overlap_search_visits_neighbours_only(monkeypatch):
     """Structural check, not a timing: work per prediction stays constant as documents grow."""
     visits = [0]
-    original = scoring._sweep
+    sweep, overlaps = scoring._sweep, scoring._overlaps
 
     class CountingList(list):
         def __getitem__(self, index):
             visits[0] += 1
             return super().__getitem__(index)
 
+    monkeypatch.setattr(scoring, "_sweep", lambda golds, preds: sweep(CountingList(golds), preds))
     monkeypatch.setattr(
-        scoring, "_sweep", lambda golds, preds, typed: original(CountingList(golds), preds, typed)
+        scoring, "_overlaps", lambda golds, preds, tally: overlaps(CountingList(golds), preds, tally)
     )
 
     def work(n: int) -> int:

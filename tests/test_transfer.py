@@ -24,11 +24,17 @@ from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.schema import Document, Entity, Relation, load_documents
 
 
+@pytest.fixture(autouse=True)
+def _small_corpora_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixture corpora are small slices of the real files, on purpose."""
+    monkeypatch.setenv("ODIN_BENCHMARKS_ALLOW_SUBSET", "1")
+
+
+
 @pytest.fixture()
 def fixture_kb(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ODIN_KNOWLEDGE_DIR", str(FIXTURE_KB))
     monkeypatch.delenv(ENV_VAR, raising=False)
-    monkeypatch.setenv(ALLOW_SUBSET_VAR, "1")  # the fixture corpora are tiny on purpose
 
 
 @pytest.fixture()
@@ -237,7 +243,7 @@ def test_the_output_must_not_be_the_synthetic_input(corpus_dir: Path, tmp_path: 
 
 
 def _ade_corpus(root: Path) -> Path:
-    """Three annotated train sentences, one validation and one test sentence, negatives in train and validation."""
+    """Three annotated train sentences, one validation and one test sentence, negatives in two splits."""
     wanted = {"train": 2, "validation": 1, "test": 1}
     pmids: dict[str, list[str]] = {split: [] for split in wanted}
     number = 5_000_000
@@ -247,7 +253,7 @@ def _ade_corpus(root: Path) -> Path:
             pmids[split].append(str(number))
         number += 1
     sentence = "Hepatitis after isoniazid."
-    lines = [f"{pmid}|{sentence}|Hepatitis|0|9|isoniazid|16|25" for split in wanted for pmid in pmids[split]]
+    lines = [f"{pmid}|{sentence}|Hepatitis|0|9|isoniazid|16|25" for pmid in (*pmids["train"], *pmids["validation"], *pmids["test"])]
     lines.append(f"{pmids['train'][0]}|Rash with amoxicillin.|Rash|30|34|amoxicillin|40|51")
     folder = root / "ade_corpus_v2"
     folder.mkdir(parents=True)
@@ -293,7 +299,7 @@ def test_bad_inputs_fail_before_training(
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"\xff\xfe not text", "line 1: not valid UTF-8"),
+        (b"\xff\xfe not text", "not valid UTF-8"),
         (b'{"id": "a", "text": "x"\n', "line 1"),
         (b'{"id": "a", "text": "flu", "entities": [{"id": "T1", "type": "Disease", "start": 0, "end": 9}]}\n', "invalid"),
     ],

@@ -24,6 +24,7 @@ from typing import Any
 from ..errors import UserInputError
 from ..files import check_output_file, check_room, human_bytes
 from ..generator import MedicalTextGenerator
+from ..literature.generator import LiteratureGenerator
 from ..schema import Document, save_documents
 from ..stats import StatisticsAccumulator, format_statistics
 
@@ -31,7 +32,7 @@ FORMATS: tuple[str, ...] = ("json", "jsonl")
 #: Notes per file at most: 10 million simple notes are already ~20 GB of JSON.
 MAX_SAMPLES = 10_000_000
 #: JSON bytes per note, measured on 500 notes (1k: 1,946, complex: 5,096), rounded up.
-_BYTES_PER_NOTE: dict[str, int] = {"simple": 2_000, "complex": 5_200}
+_BYTES_PER_NOTE: dict[str, int] = {"simple": 2_000, "complex": 5_200, "literature": 2_400}
 
 
 def register(subparsers: Any) -> None:
@@ -51,21 +52,24 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--output", "-o", required=True, type=Path, help="file to write (.json or .jsonl)")
     parser.add_argument("--seed", default="42", help="random seed (default 42)")
-    parser.add_argument("--config", default="1k", help="dataset config: 1k, 10k or complex (default 1k)")
+    parser.add_argument(
+        "--config", default="1k", help="dataset config: 1k, 10k, complex or literature (default 1k)"
+    )
     parser.add_argument("--format", dest="fmt", help="json or jsonl (default: from the output suffix)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    complexity, default_size = config_preset(args.config)
+    complexity, default_size, style = config_preset(args.config)
     num_samples = (
         positive_int(args.num_samples, "--num-samples") if args.num_samples is not None else default_size
     )
+    per_note = _BYTES_PER_NOTE.get("literature" if style == "literature" else complexity, 5_200)
     if num_samples > MAX_SAMPLES:
         raise UserInputError(
             f"--num-samples must be at most {MAX_SAMPLES:,}, got {num_samples:,}: one JSON file of that many "
-            f"notes is about {human_bytes(num_samples * _BYTES_PER_NOTE.get(complexity, 5_200))}; "
+            f"notes is about {human_bytes(num_samples * per_note)}; "
             "`odin-ner-re build --num-train N` writes sharded parquet instead"
         )
     seed = integer(args.seed, "--seed")
@@ -73,9 +77,11 @@ def run(args: argparse.Namespace) -> int:
     check_writable(args.output)
     check_room(
         args.output.parent if str(args.output.parent) else Path("."),
-        num_samples * _BYTES_PER_NOTE.get(complexity, 5_200),
+        num_samples * per_note,
     )
-    generator = MedicalTextGenerator(seed=seed, complexity=complexity)
+    generator = (
+        LiteratureGenerator(seed=seed) if style == "literature" else MedicalTextGenerator(seed=seed, complexity=complexity)
+    )
     accumulator = StatisticsAccumulator()
     show_progress = not args.quiet and sys.stderr.isatty()
     started = time.perf_counter()
@@ -100,8 +106,8 @@ def _counted(documents: Iterator[Document], accumulator: StatisticsAccumulator) 
         yield doc
 
 
-def config_preset(name: str) -> tuple[str, int]:
-    """(note complexity, training-split size) of a dataset config, read from the builder.
+def config_preset(name: str) -> tuple[str, int, str]:
+    """(note complexity, training-split size, writing style) of a dataset config, read from the builder.
 
     The builder owns the configs; importing it (and ``datasets``) only here keeps the
     other commands' start-up light.
@@ -111,7 +117,7 @@ def config_preset(name: str) -> tuple[str, int]:
     configs = {config.name: config for config in OdinNerRe.BUILDER_CONFIGS}
     if name not in configs:
         raise UserInputError(f"unknown --config {name!r}; valid configs: {', '.join(configs)}")
-    return configs[name].complexity, configs[name].num_train
+    return configs[name].complexity, configs[name].num_train, configs[name].style
 
 
 def integer(value: str, option: str) -> int:

@@ -562,8 +562,10 @@ class LiteratureGenerator:
         metadata = {"seed": self.seed, "index": self._count, "style": "literature", "templates": used}
         return Document(doc_id, text, writer.entities, writer.relations, metadata)
 
-    def iter_documents(self, num_samples: int) -> Iterator[Document]:
-        for _ in range(num_samples):
+    def iter_documents(self, num_samples: int, show_progress: bool = False) -> Iterator[Document]:
+        from tqdm.auto import tqdm
+
+        for _ in tqdm(range(num_samples), desc="abstracts", unit="doc", disable=not show_progress):
             yield self.generate_document()
 
     def generate_dataset(self, num_samples: int) -> list[Document]:

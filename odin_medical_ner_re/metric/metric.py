@@ -65,6 +65,8 @@ Args:
     lenient: skip and count (in `skipped`) entities whose text is not `text[start:end]`, unknown
         types and repeated document ids; by default the first one raises a `ValueError` naming it.
         Known types are the labels given, else the dataset's plus those the references use.
+    entity_modes: the entity modes to compute; default all of them.
+    relation_modes: the relation modes to compute; default all of them (`[]`: entities only).
 Returns:
     For every entity mode m in strict, exact, partial, ent_type, type: `ner_<m>_precision`,
     `ner_<m>_recall`, `ner_<m>_f1`, `ner_<m>_macro_precision`, `ner_<m>_macro_recall`,
@@ -204,6 +206,8 @@ class OdinNerRe(evaluate.Metric):
         entity_labels: list[str] | None = None,
         relation_labels: list[str] | None = None,
         lenient: bool = False,
+        entity_modes: list[str] | tuple[str, ...] = ENTITY_MODES,
+        relation_modes: list[str] | tuple[str, ...] = RELATION_MODES,
     ) -> dict[str, Any]:
         checked_predictions, checked_references, skipped = check_scoring_inputs(
             [_decode(document, "prediction", i) for i, document in enumerate(predictions)],
@@ -218,8 +222,8 @@ class OdinNerRe(evaluate.Metric):
             align_text=align_text,
             entity_labels=entity_labels,
             relation_labels=relation_labels,
-            entity_modes=ENTITY_MODES,
-            relation_modes=RELATION_MODES,
+            entity_modes=entity_modes,
+            relation_modes=relation_modes,
         )
         return {
             **flatten(report),
