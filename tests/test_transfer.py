@@ -116,8 +116,12 @@ def test_synthetic_file_and_cap(synthetic: Path) -> None:
         load_synthetic(synthetic, seed=0, num_documents=13)
 
 
-def test_synthetic_config_is_the_train_split_of_that_config(fixture_kb: None) -> None:
+def test_synthetic_config_is_the_train_split_of_that_config(fixture_kb: None, tmp_path: Path) -> None:
+    from odin_medical_ner_re.builder import load_dataset
+
     docs, info = load_synthetic("1k", seed=5, num_documents=4)
+    built = load_dataset("1k", cache_dir=str(tmp_path), num_train=4, num_validation=1, num_test=1, num_test_unseen=1, seed=5)
+    assert [d.text for d in docs] == built["train"]["text"]
     assert info == {"source": "1k", "kind": "config", "seed": 5, "documents": 4}
     assert [d.id for d in docs] == [f"1k-train-{i:07d}" for i in range(4)]
     assert [d.text for d in docs] == [d.text for d in load_synthetic("1k", seed=5, num_documents=4)[0]]

@@ -114,11 +114,11 @@ def require_config(name: str) -> None:
 def synthetic_from_config(name: str, seed: int, num_documents: int | None = None) -> list[Document]:
     """The train split of builder config ``name`` (seed ``seed``, ``num_documents`` notes) as Documents.
 
-    The builder's own split and example generators are used, so the documents are exactly the
-    config's training rows (held-out surface forms excluded, its style and complexity), without
-    building the evaluation splits or an Arrow cache.
+    The builder's own split plan and per-shard document stream are used, so the documents are
+    exactly the config's training rows (its style and complexity, held-out surface forms excluded),
+    without building the evaluation splits or an Arrow cache.
     """
-    from ..builder import make_builder, row_to_document
+    from ..builder import make_builder
 
     require_config(name)
     overrides: dict[str, Any] = {"seed": seed}
@@ -127,7 +127,7 @@ def synthetic_from_config(name: str, seed: int, num_documents: int | None = None
     with tempfile.TemporaryDirectory(prefix="odin-transfer-cache-") as cache:
         builder = make_builder(name, cache_dir=cache, **overrides)
         (train,) = [g for g in builder._split_generators(None) if str(g.name) == "train"]
-        return [row_to_document(row) for _, row in builder._generate_examples(**train.gen_kwargs)]
+        return [doc for shard in train.gen_kwargs["shards"] for doc in builder._shard_documents(shard)]
 
 
 def load_synthetic(
