@@ -230,13 +230,14 @@ def main() -> None:
         for mode in order:
             runs[mode].append(train_once(mode, records, tokenizer, spec, args))
 
-    print(f"\n{'mode':<14}{'real tok/s':>12}{'loss tok/s':>12}{'tok/step':>10}{'padding':>9}{'seconds':>9}")
+    print(f"\n{'mode':<14}{'steps/s':>9}{'real tok/s':>12}{'loss tok/s':>12}{'tok/step':>10}{'padding':>9}{'seconds':>9}")
     median: dict[str, float] = {}
     for mode, results in runs.items():
         median[mode] = statistics.median(r["real_tps"] for r in results)
         last = results[-1]
+        steps_per_second = statistics.median((r["steps"] - 1) / r["seconds"] for r in results)
         print(
-            f"{mode:<14}{median[mode]:>12.0f}{statistics.median(r['supervised_tps'] for r in results):>12.0f}"
+            f"{mode:<14}{steps_per_second:>9.3f}{median[mode]:>12.0f}{statistics.median(r['supervised_tps'] for r in results):>12.0f}"
             f"{last['tokens_per_step']:>10.0f}{last['padding_share']:>9.1%}{last['seconds']:>9.2f}"
         )
     print()

@@ -867,7 +867,7 @@ def build_parser() -> argparse.ArgumentParser:
     dataset = sub.add_parser("dataset", help="build configs and push the dataset (parquet + card)")
     _common(dataset, DATASET_NAME)
     _staging_options(dataset)
-    dataset.add_argument("--configs", default="1k,10k,complex", help="comma-separated configs (default: all)")
+    dataset.add_argument("--configs", default="1k,10k,complex,literature", help="comma-separated configs (default: all)")
     dataset.add_argument(
         "--quality-report", metavar="PATH", help="report.json of `odin-ner-re report` for the card"
     )

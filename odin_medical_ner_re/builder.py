@@ -1,4 +1,4 @@
-"""``datasets`` builder for the synthetic notes: configs ``1k``, ``10k`` and ``complex``.
+"""``datasets`` builder for the synthetic data: configs ``1k``, ``10k``, ``complex`` and ``literature``.
 
 Each split is cut into shards passed through ``gen_kwargs`` so ``num_proc`` spreads
 them over processes; every shard draws from its own ``random.Random`` seeded from

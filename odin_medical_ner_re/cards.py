@@ -223,7 +223,7 @@ def label_sets() -> str:
 def sizes_table(configs: dict[str, Any]) -> str:
     header = [
         "config",
-        "complexity",
+        "style",
         "seed",
         *SPLITS,
         "entities / note",

@@ -38,7 +38,7 @@ from .errors import UserInputError
 from .files import check_output_parent, swap_into_place
 from .knowledge import DATA_DIR, KnowledgeBase, load_knowledge_base
 
-DEFAULT_CONFIGS: tuple[str, ...] = ("1k", "10k", "complex")
+DEFAULT_CONFIGS: tuple[str, ...] = tuple(config_names())
 #: Rows per parquet file. At ~0.4 kB (simple) to ~1 kB (complex) of parquet per note this keeps
 #: files between ~40 and ~100 MB: small enough for the Hub viewer, few enough for 1M rows.
 DEFAULT_MAX_ROWS_PER_SHARD = 100_000
@@ -209,7 +209,7 @@ def config_stats(
     scans = {split: scan_split(dataset_dict[split]) for split in order}
     stats: dict[str, Any] = {
         "description": _description(config),
-        "complexity": config.complexity,
+        "complexity": config.complexity if config.style == "clinical" else config.style,
         "seed": config.seed,
         "unseen_share": config.unseen_share,
         "download_size": 0,
@@ -233,7 +233,8 @@ def _description(config: OdinNerReConfig) -> str:
     if registered is not None and all(config.size(s) == registered.size(s) for s in SPLITS):
         return registered.description or ""
     sizes = ", ".join(f"{s} {config.size(s):,}" for s in SPLITS)
-    return f"{config.complexity} notes; sizes set at build time ({sizes})."
+    kind = f"{config.complexity} notes" if config.style == "clinical" else f"{config.style}-style abstracts"
+    return f"{kind}; sizes set at build time ({sizes})."
 
 
 def held_out_stats(

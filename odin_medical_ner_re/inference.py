@@ -232,8 +232,41 @@ def decode_tags(
 ) -> list[str]:
     """Completions written with the words forced and only the tags chosen (greedy, grammar-constrained).
 
-    All documents of a batch advance one token per forward pass with a KV cache; a
-    document whose words are done feeds padding until the batch ends.
+    A plain Llama (the tiny default) is decoded by :func:`.tag_decoding.decode_tags_fast`,
+    one step per tag decision on a static cache; any other model (a PEFT wrapper, another
+    architecture) token by token through ``model(...)`` (:func:`decode_tags_stepwise`).
+    Both make the same choices.
+    """
+    from .static_llama import unsupported
+
+    decoder = decode_tags_stepwise
+    if unsupported(model) is None:
+        from .tag_decoding import decode_tags_fast
+
+        decoder = decode_tags_fast
+    return decoder(
+        model, tokenizer, documents, ids, entity_types, relation_types, batch_size=batch_size,
+        with_text=with_text, lookahead=lookahead, show_progress=show_progress,
+    )
+
+
+def decode_tags_stepwise(
+    model: Any,
+    tokenizer: Any,
+    documents: Sequence[Document],
+    ids: dict[str, int],
+    entity_types: Sequence[str],
+    relation_types: Sequence[str],
+    *,
+    batch_size: int = 16,
+    with_text: bool = False,
+    lookahead: int = LOOKAHEAD,
+    show_progress: bool = False,
+) -> list[str]:
+    """:func:`decode_tags` token by token through ``model(...)``: any causal LM, and the reference for the fast path.
+
+    All documents of a batch advance one token per forward pass with transformers' KV
+    cache; a document whose words are done feeds padding until the batch ends.
     """
 
     outputs: list[str] = [""] * len(documents)

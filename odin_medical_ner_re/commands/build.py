@@ -38,7 +38,7 @@ def register(subparsers: Any) -> None:
         nargs="+",
         default=[OdinNerRe.DEFAULT_CONFIG_NAME],
         metavar="NAME",
-        help=f"config name(s): 1k, 10k, complex (default: {OdinNerRe.DEFAULT_CONFIG_NAME}, as load_dataset)",
+        help=f"config name(s): 1k, 10k, complex, literature (default: {OdinNerRe.DEFAULT_CONFIG_NAME}, as load_dataset)",
     )
     parser.add_argument(
         "--output-dir", type=Path, help="write the Hub layout (parquet + README.md) to this folder"
