@@ -335,8 +335,7 @@ def run_transfer(
     its train split generated with ``seed``) or Documents. ``real``: the k values (default
     :data:`DEFAULT_REAL` of the system). ``model_options`` override the model recipe's fields
     (``max_steps``, ``tiny_hidden_size``, ...). ``max_eval_docs`` scores only the first N documents
-    of the split (file order), every system and the dictionary alike: decoding a whole split with
-    the model takes most of an hour on 2 CPU cores. ``mix``: see :data:`MIXES`. ``allow_subset``: accept corpus
+    of the split (file order), every system and the dictionary alike, for a quick look. ``mix``: see :data:`MIXES`. ``allow_subset``: accept corpus
     files whose counts differ from the originals (as ``benchmark --allow-subset``). Every input is
     checked before anything trains.
     """
