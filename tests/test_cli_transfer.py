@@ -32,7 +32,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
 def _argv(setup: tuple[Path, Path], output: Path, *extra: str) -> list[str]:
     corpora, synthetic = setup
     return ["transfer", "--synthetic", str(synthetic), "--corpus", "bc5cdr", "--data-dir", str(corpora),
-            "--output", str(output), "--real", "0,4,all", "--quiet", *extra]
+            "--output", str(output), "--real", "0,4,all", "--allow-subset", "--quiet", *extra]
 
 
 def test_transfer_writes_table_json_and_plot(

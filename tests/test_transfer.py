@@ -10,7 +10,7 @@ from transfer_corpus import FIXTURE_KB, TRAIN_SIZE, make_corpus, make_synthetic
 
 from odin_medical_ner_re.benchmarks import load_benchmark_documents, run_transfer, write_transfer
 from odin_medical_ner_re.benchmarks.ade import split_of
-from odin_medical_ner_re.benchmarks.corpus import DEFAULT_ROOT, ENV_VAR
+from odin_medical_ner_re.benchmarks.corpus import ALLOW_SUBSET_VAR, DEFAULT_ROOT, ENV_VAR
 from odin_medical_ner_re.benchmarks.labels import project_for_corpus
 from odin_medical_ner_re.benchmarks.runner import run_benchmark
 from odin_medical_ner_re.benchmarks.transfer import (
@@ -116,8 +116,12 @@ def test_synthetic_file_and_cap(synthetic: Path) -> None:
         load_synthetic(synthetic, seed=0, num_documents=13)
 
 
-def test_synthetic_config_is_the_train_split_of_that_config(fixture_kb: None) -> None:
+def test_synthetic_config_is_the_train_split_of_that_config(fixture_kb: None, tmp_path: Path) -> None:
+    from odin_medical_ner_re.builder import load_dataset
+
     docs, info = load_synthetic("1k", seed=5, num_documents=4)
+    built = load_dataset("1k", cache_dir=str(tmp_path), num_train=4, num_validation=1, num_test=1, num_test_unseen=1, seed=5)
+    assert [d.text for d in docs] == built["train"]["text"]
     assert info == {"source": "1k", "kind": "config", "seed": 5, "documents": 4}
     assert [d.id for d in docs] == [f"1k-train-{i:07d}" for i in range(4)]
     assert [d.text for d in docs] == [d.text for d in load_synthetic("1k", seed=5, num_documents=4)[0]]
@@ -223,6 +227,16 @@ def test_max_eval_docs_scores_a_prefix_for_every_row(corpus_dir: Path, synthetic
     assert "the first 2 of 4 validation documents scored" in format_transfer_markdown(report)
 
 
+def test_a_truncated_corpus_needs_allow_subset(
+    corpus_dir: Path, synthetic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ALLOW_SUBSET_VAR)
+    with pytest.raises(UserInputError, match="the copy is truncated or not the original; pass --allow-subset"):
+        run_transfer(synthetic, "bc5cdr", real="0", data_dir=corpus_dir, show_progress=False)
+    report = run_transfer(synthetic, "bc5cdr", real="0", data_dir=corpus_dir, allow_subset=True, show_progress=False)
+    assert report["allow_subset"] is True
+
+
 def test_the_output_must_not_be_the_synthetic_input(corpus_dir: Path, tmp_path: Path, fixture_kb: None) -> None:
     folder = tmp_path / "out"
     folder.mkdir()
@@ -313,3 +327,20 @@ def test_a_folder_is_not_a_synthetic_file(tmp_path: Path) -> None:
 def test_biored_has_no_test_split_here(synthetic: Path) -> None:
     with pytest.raises(UserInputError, match="split 'test' of biored not found; available: train, validation"):
         run_transfer(synthetic, "biored", split="test", data_dir=DEFAULT_ROOT, show_progress=False)
+
+
+def test_model_system_trains_the_recipe_on_the_mix_and_scores_it(corpus_dir: Path, synthetic: Path) -> None:
+    """The plumbing of ``--system model`` at a toy size (2 steps): documents file -> recipe -> decoder -> score."""
+    tiny = {"max_steps": 2, "tiny_hidden_size": 32, "tiny_num_layers": 1, "tiny_num_heads": 2,
+            "tiny_intermediate_size": 64, "tiny_vocab_size": 400, "disable_tqdm": True}
+    report = run_transfer(
+        synthetic, "bc5cdr", system="model", real="0,2", data_dir=corpus_dir, model_options=tiny,
+        max_eval_docs=2, batch_size=2, show_progress=False,
+    )
+    runs = report["corpora"]["bc5cdr"]["runs"]
+    assert report["model"]["options"]["max_steps"] == "2" and report["mix"] == "concat"
+    assert [(r["k"], r["arm"], r["n_train_docs"]) for r in runs] == [
+        (0, "real", 0), (0, "real+synthetic", 12), (2, "real", 2), (2, "real+synthetic", 14)
+    ]
+    for run in runs[1:]:
+        assert 0.0 <= run["scores"]["ner_strict_f1"] <= 1.0 and 0 < run["train_seconds"] <= run["seconds"]

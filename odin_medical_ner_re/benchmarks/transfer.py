@@ -114,9 +114,9 @@ def require_config(name: str) -> None:
 def synthetic_from_config(name: str, seed: int, num_documents: int | None = None) -> list[Document]:
     """The train split of builder config ``name`` (seed ``seed``, ``num_documents`` notes) as Documents.
 
-    The builder's own split and example generators are used, so the documents are exactly the
-    config's training rows (held-out surface forms excluded, its style and complexity), without
-    building the evaluation splits or an Arrow cache.
+    The builder's own split plan and per-shard document stream are used, so the documents are
+    exactly the config's training rows (its style and complexity, held-out surface forms excluded),
+    without building the evaluation splits or an Arrow cache.
     """
     from ..builder import make_builder
 
@@ -146,8 +146,6 @@ def load_synthetic(
             docs = load_documents(path)
         except OSError as err:
             raise UserInputError(f"--synthetic {path}: cannot read it ({err.strerror or err})") from None
-        except UnicodeDecodeError:
-            raise UserInputError(f"--synthetic {path}: not UTF-8 text; give a JSON/JSONL documents file") from None
         info = {"source": str(path), "kind": "file"}
     else:
         docs = synthetic_from_config(str(source), seed, num_documents)
@@ -220,9 +218,11 @@ def _scores(report: dict[str, Any], types: Sequence[str], relations: bool) -> di
 # --------------------------------------------------------------------------- the benchmark
 
 
-def _load_corpus(name: str, data_dir: Any, split: str, real: tuple[K, ...]) -> dict[str, Any]:
+def _load_corpus(
+    name: str, data_dir: Any, split: str, real: tuple[K, ...], allow_subset: bool = False
+) -> dict[str, Any]:
     """The odin-labelled train and scored splits of a corpus, checked against the k values."""
-    splits = load_benchmark_documents(name, data_dir, "odin")
+    splits = load_benchmark_documents(name, data_dir, "odin", allow_subset=allow_subset)
     kept = without_negatives(splits)
     require_split(name, kept, split)
     require_split(name, kept, "train")
@@ -326,6 +326,7 @@ def run_transfer(
     batch_size: int = 32,
     max_eval_docs: int | None = None,
     mix: str = "domain",
+    allow_subset: bool = False,
     show_progress: bool = True,
 ) -> dict[str, Any]:
     """Train ``system`` on k real vs k real + synthetic documents per corpus; the JSON-ready report.
@@ -334,8 +335,8 @@ def run_transfer(
     its train split generated with ``seed``) or Documents. ``real``: the k values (default
     :data:`DEFAULT_REAL` of the system). ``model_options`` override the model recipe's fields
     (``max_steps``, ``tiny_hidden_size``, ...). ``max_eval_docs`` scores only the first N documents
-    of the split (file order), every system and the dictionary alike: decoding a whole split with
-    the model takes most of an hour on 2 CPU cores. ``mix``: see :data:`MIXES`. Every input is
+    of the split (file order), every system and the dictionary alike, for a quick look. ``mix``: see :data:`MIXES`. ``allow_subset``: accept corpus
+    files whose counts differ from the originals (as ``benchmark --allow-subset``). Every input is
     checked before anything trains.
     """
     from tqdm.auto import tqdm
@@ -358,7 +359,7 @@ def run_transfer(
         raise UserInputError(f"model recipe config {config_path} not found; give --model-config FILE")
     if isinstance(synthetic, (str, os.PathLike)) and not Path(synthetic).exists():
         require_config(str(synthetic))  # a typo is reported before the corpora are read
-    loaded = {name: _load_corpus(name, data_dir, split, ks) for name in names}
+    loaded = {name: _load_corpus(name, data_dir, split, ks, allow_subset) for name in names}
     synthetic_docs, synthetic_info = load_synthetic(synthetic, seed, num_synthetic)
 
     started = time.perf_counter()
@@ -371,6 +372,7 @@ def run_transfer(
         "real_repeat": real_repeat,
         "mix": mix if system == "crf" else "concat",
         "max_eval_docs": max_eval_docs,
+        "allow_subset": allow_subset,
         "label_set": "odin",
         "metric": "NER strict micro-F1",
         "corpora": {},

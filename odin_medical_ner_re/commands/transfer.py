@@ -76,6 +76,11 @@ def register(subparsers: Any) -> None:
         default="domain",
         help="crf: 'domain' marks features with their source in both arms (default), 'concat' plainly concatenates",
     )
+    parser.add_argument(
+        "--allow-subset",
+        action="store_true",
+        help="accept corpus files whose document/mention counts differ from the originals (a sample on purpose)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -117,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         model_options={"max_steps": max_steps} if max_steps else None,
         max_eval_docs=max_eval_docs,
         mix=args.mix,
+        allow_subset=args.allow_subset,
         show_progress=not args.quiet and sys.stderr.isatty(),
     )
     paths = write_transfer(report, args.output, overwrite=True)
