@@ -19,7 +19,7 @@ MAX_OUTPUT_DOCUMENTS = 5_000_000
 
 _EPILOG = """\
 IN: a JSON/JSONL file of documents, a folder written by datasets.save_to_disk or a builder
-config (1k, 10k, complex). OUT: a .json/.jsonl file, or a folder (written with
+config (1k, 10k, complex, literature). OUT: a .json/.jsonl file, or a folder (written with
 datasets.save_to_disk, one split per input split).
 
 Surface forms held out for test_unseen are never introduced (the builder's rule, with the

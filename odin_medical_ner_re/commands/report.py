@@ -9,7 +9,7 @@ from ..errors import UserInputError
 
 _EPILOG = """\
 DATASET / OTHER: a JSON or JSONL file of documents, a folder written by
-datasets.save_to_disk, a builder config (1k, 10k, complex) or a benchmark
+datasets.save_to_disk, a builder config (1k, 10k, complex, literature) or a benchmark
 (biored, bc5cdr, ade, ncbi_disease).
 
 examples:

@@ -12,7 +12,7 @@ from typing import Any
 
 _SAMPLE_EPILOG = """\
 DATASET: a JSON/JSONL file of documents, a folder written by datasets.save_to_disk, a builder
-config (1k, 10k, complex) or a benchmark name. Writes DIR/review.html (open it in a browser),
+config (1k, 10k, complex, literature) or a benchmark name. Writes DIR/review.html (open it in a browser),
 DIR/review.csv (fill `verdict`, optionally `comment`) and DIR/documents.jsonl (the sample).
 
 example:

@@ -52,12 +52,12 @@ class DataArguments(ScriptArguments):
         default=None,
         metadata=_help(
             "odin_medical_ner_re (the default: the synthetic-notes builder, see --dataset_config), a builder "
-            "config (1k, 10k, complex), a JSON/JSONL documents file, or a benchmark (bc5cdr, biored, ade, "
+            "config (1k, 10k, complex, literature), a JSON/JSONL documents file, or a benchmark (bc5cdr, biored, ade, "
             "ncbi_disease; see --benchmark_data_dir)"
         ),
     )
     dataset_config: str | None = field(
-        default="1k", metadata=_help("builder config: 1k, 10k or complex (the builder's default: 1k)")
+        default="1k", metadata=_help("builder config: 1k, 10k, complex or literature (the builder's default: 1k)")
     )
     dataset_test_split: str = field(
         default="validation",
