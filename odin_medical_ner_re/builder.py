@@ -9,9 +9,7 @@ and is the only vocabulary of ``test_unseen``.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator
@@ -23,6 +21,7 @@ import pyarrow as pa
 
 from .arrow_rows import RowEncoder
 from .errors import UserInputError
+from .gcpause import gc_paused
 from .generator import COMPLEXITY_PRESETS, MedicalTextGenerator, load_templates
 from .knowledge import load_knowledge_base
 from .literature.generator import LiteratureGenerator
@@ -233,7 +232,7 @@ class OdinNerRe(datasets.ArrowBasedBuilder):
             split, index = shard["split"], shard["shard"]
             documents = self._shard_documents(shard)
             for batch in itertools.count():
-                with _gc_paused():
+                with gc_paused():
                     table = _next_table(documents, encoder, config.name, split, config.seed, index)
                 if table is None:
                     break
@@ -274,24 +273,6 @@ def _next_table(
     """The next ``TABLE_ROWS`` notes as a table (None when there are no more); the notes die here."""
     chunk = list(itertools.islice(documents, TABLE_ROWS))
     return encoder.table(chunk, config, split, seed, shard) if chunk else None
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch of notes is written and encoded.
-
-    Notes hold no reference cycles, but the thousands of objects a batch allocates trigger
-    collections that walk every long-lived object of the process (knowledge base, generator
-    indexes): half the build time otherwise. The batch is freed before the collector resumes,
-    so nothing piles up, and the previous state is always restored.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 #: Generators of this process by :func:`_generator_key`: shards restart one instead of building

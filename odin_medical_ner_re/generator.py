@@ -28,9 +28,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import itertools
 import math
 import os
@@ -46,6 +44,7 @@ from typing import Any
 import yaml
 
 from .errors import UserInputError
+from .gcpause import gc_paused
 from .knowledge import Concept, Edge, KnowledgeBase, load_knowledge_base
 from .schema import Document, Entity, Relation, load_documents, save_documents
 
@@ -577,31 +576,6 @@ _ASSESSMENT_SECTION, _PLAN_SECTION, _DISCHARGE_SECTION = (
 _NO_SENTENCES = ((),) * len(SECTION_ORDER)
 #: Index permutations of small option sets: one random draw orders a whole set.
 _PERMUTATIONS = [tuple(itertools.permutations(range(k))) for k in range(7)]
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector; restore its previous state afterwards.
-
-    Generation creates no reference cycles, yet with the collector on it walks every
-    document kept so far again and again. Re-enabling it is the other trap: the first
-    allocation after that would trigger a pass over all of them at once. So the objects
-    alive at the end (the new documents among them) are filed straight into the oldest
-    generation (``gc.freeze`` then ``gc.unfreeze``), where full collections still see them.
-    Skipped when the caller froze objects of their own, which ``unfreeze`` would release.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            caller_froze = gc.get_freeze_count() > 0
-            if not caller_froze:
-                gc.freeze()
-            gc.enable()
-            if not caller_froze:
-                gc.unfreeze()
 
 
 _NEXT = (1).__add__
@@ -1382,7 +1356,7 @@ class MedicalTextGenerator:
         kept so far, again and again (a third of the run time for 10,000 notes), and
         generation creates no reference cycles for it to find.
         """
-        with _gc_paused():
+        with gc_paused(freeze_survivors=True):
             return list(self.iter_documents(num_samples, show_progress=show_progress))
 
     def iter_documents(self, num_samples: int, show_progress: bool = False) -> Iterator[Document]:

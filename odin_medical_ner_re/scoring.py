@@ -62,19 +62,18 @@ carry no offsets are spurious in every span mode but still count in ``type`` and
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
-import gc
 import itertools
 import numbers
 import sys
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
 from .errors import UserInputError
+from .gcpause import gc_paused
 from .schema import ENTITY_TYPES, RELATION_TYPES
 
 ENTITY_MODES: tuple[str, ...] = ("strict", "exact", "partial", "ent_type", "type")
@@ -1043,22 +1042,6 @@ def _relation_results(tally: _RelationTally, modes: Sequence[str]) -> dict[str, 
     return results
 
 
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while scoring.
-
-    Scoring allocates hundreds of thousands of small acyclic tuples; collector passes over them
-    free nothing and cost about a third of the run. The previous state is always restored.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _check_modes(modes: Sequence[str], valid: tuple[str, ...], what: str) -> None:
     for mode in modes:
         if mode not in valid:
@@ -1091,7 +1074,7 @@ def score_documents(
     relation_modes = [relation_modes] if isinstance(relation_modes, str) else list(relation_modes)
     _check_modes(entity_modes, ENTITY_MODES, "entity")
     _check_modes(relation_modes, RELATION_MODES, "relation")
-    with _gc_paused():
+    with gc_paused():
         return _score(
             predictions,
             references,
