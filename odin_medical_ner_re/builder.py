@@ -39,7 +39,8 @@ BIO_LABELS: tuple[str, ...] = ("O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in 
 _DESCRIPTION = (
     "Synthetic clinical notes annotated with five entity types (Disease, Symptom, Drug, "
     "Procedure, Lab_Test) and four relations (treats, causes, indicates, prevents); every "
-    "relation is a fact of a curated medical knowledge base and every offset is exact."
+    "relation is a fact of a curated medical knowledge base and every offset is exact. The "
+    "`literature` config writes PubMed-like abstracts and case reports under the same rules."
 )
 
 

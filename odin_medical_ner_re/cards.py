@@ -52,7 +52,8 @@ SUMMARY = (
     "Drug, Procedure, Lab_Test) and relation extraction (four types: treats, causes, indicates, "
     "prevents). Every relation is a fact of a curated medical knowledge base, every offset is "
     "exact, and a `test_unseen` split written only with held-out surface forms measures "
-    "generalization to unseen names."
+    "generalization to unseen names. The `literature` config writes PubMed-like abstracts and case "
+    "reports under the same discipline, for models that must work on the biomedical literature."
 )
 TAGS: tuple[str, ...] = ("medical", "clinical", "ner", "relation-extraction", "synthetic")
 #: Hub size buckets, smallest first: (upper bound, label).
