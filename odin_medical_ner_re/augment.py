@@ -45,6 +45,7 @@ from typing import Any
 import yaml
 
 from .errors import UserInputError
+from .generator import capitalize
 from .knowledge import Concept, KnowledgeBase
 from .schema import Document, Entity, Relation, validate
 
@@ -101,13 +102,6 @@ def stable_seed(*parts: Any) -> int:
     """A process-independent integer from ``parts`` (``hash`` is salted per process)."""
     digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big")
-
-
-def _capitalize(text: str) -> str:
-    """Upper-case the first letter unless the word is an abbreviation-like form (``pH``, ``mRNA``)."""
-    if text[:1].islower() and not (len(text) > 1 and text[1].isupper()):
-        return text[0].upper() + text[1:]
-    return text
 
 
 def _decapitalize(text: str) -> str:
@@ -606,7 +600,7 @@ def _word(name: str, values: _Values, note: _Note, rng: random.Random) -> str | 
         return _PRONOUNS[patient.sex][name] if patient.sex else None
     if name in ("q", "q_cap"):
         word = words.get("q")
-        return None if word is None else (_capitalize(word) if name == "q_cap" else word)
+        return None if word is None else (capitalize(word) if name == "q_cap" else word)
     if name in ("duration", "onset"):
         return words.get(name) or _choice(rng, lexicon.durations if name == "duration" else lexicon.onsets)
     if name in ("age", "an_age"):
@@ -659,7 +653,7 @@ def _render(line: _Line, values: _Values, note: _Note, rng: random.Random) -> li
             pieces.extend(block)
         else:
             word = _word(base, values, note, rng) or ""
-            pieces.append(_Piece(_capitalize(word) if initial else word))
+            pieces.append(_Piece(capitalize(word) if initial else word))
         position = match.end()
     if position < len(text):
         pieces.append(_Piece(text[position:]))
@@ -672,7 +666,7 @@ def _set_case(block: list[_Piece], initial: bool, note: _Note) -> None:
     if first is None:
         return
     if initial:
-        first.text = _capitalize(first.text)
+        first.text = capitalize(first.text)
         return
     lowered = _decapitalize(first.text)
     if lowered != first.text and note.kb_forms is not None:
@@ -961,7 +955,7 @@ def _use_synonyms(concept: Concept, ids: list[str], note: _Note, rng: random.Ran
 def _styled(old_text: str, form: str, concept: Concept) -> str:
     """Keep a sentence-initial capital the old mention had."""
     was_capitalized = old_text[:1].isupper() and old_text not in concept.surface_forms
-    return _capitalize(form) if was_capitalized else form
+    return capitalize(form) if was_capitalized else form
 
 
 def _set_form(

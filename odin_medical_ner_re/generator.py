@@ -521,7 +521,7 @@ class _Term:
         self.dose = f" {concept.dose}" if concept.dose else ""
         weights = _form_weights(concept.name, plain, abbreviations, abbreviation_rate)
         self.forms = tuple(form for form, _ in weights)
-        self.capitals = tuple(_capitalize(form) for form in self.forms)
+        self.capitals = tuple(capitalize(form) for form in self.forms)
         total = sum(weight for _, weight in weights)
         self.cumulative = tuple(itertools.accumulate(weight / total for _, weight in weights[:-1]))
         self.sex: str | None = None
@@ -547,7 +547,7 @@ def _form_weights(
     return weights
 
 
-def _capitalize(form: str) -> str:
+def capitalize(form: str) -> str:
     """Capitalize a sentence-initial form, but leave "eGFR" or "pH" as written."""
     if form[:1].islower() and not (len(form) > 1 and form[1].isupper()):
         return form[0].upper() + form[1:]
@@ -1301,7 +1301,7 @@ class MedicalTextGenerator:
                 self._emit(note, value[int(r() * len(value))], sentence, head_marks, tail_marks)
             elif code:
                 word = note.words[value] if code == _WORD else self._qualifier_word(sentence[4])
-                append(_capitalize(word) if capital else word)
+                append(capitalize(word) if capital else word)
 
     def _qualifier_word(self, qualifier: str | None) -> str:
         return self._choice(self.templates.qualifiers[qualifier or "abnormal"])

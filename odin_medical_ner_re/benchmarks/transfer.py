@@ -287,11 +287,12 @@ def _run_corpus(
             if k == 0 and arm == "real":
                 runs.append({**run, "n_train_docs": 0, "scores": None, "seconds": None, "train_seconds": None})
                 continue
-            train = sample if arm == "real" else sample * real_repeat + projected
+            real_part = sample if arm == "real" else sample * real_repeat
+            synthetic_part = [] if arm == "real" else projected
+            train = real_part + synthetic_part
             domains = None
             if mix == "domain" and system == "crf" and sample:
-                domains = ["real"] * (len(train) - len(projected) if arm != "real" else len(train))
-                domains += ["synthetic"] * (len(train) - len(domains))
+                domains = ["real"] * len(real_part) + ["synthetic"] * len(synthetic_part)
             progress.set_postfix_str(f"{name} k={k} {arm}")
             tick = time.perf_counter()
             predictions, train_seconds = train_and_predict(train, gold, domains)

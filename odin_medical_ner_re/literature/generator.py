@@ -33,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from ..generator import capitalize
 from ..knowledge import KnowledgeBase, load_knowledge_base
 from ..schema import Document, Entity, Relation
 
@@ -182,13 +183,6 @@ def pluralize(form: str) -> str:
     return form
 
 
-def capitalize(form: str) -> str:
-    """Sentence-initial capital, but "eGFR" and "pH" stay as written."""
-    if form[:1].islower() and not (len(form) > 1 and form[1].isupper()):
-        return form[0].upper() + form[1:]
-    return form
-
-
 def initials(form: str) -> str | None:
     """An abbreviation a writer would coin for a multi-word name ("acute renal failure" -> "ARF")."""
     words = re.findall(r"[A-Za-z]+", form)
@@ -243,11 +237,13 @@ class _Writer:
     def resolve(self) -> None:
         """Point cross-sentence arguments at the slot's first mention; drop a relation without one."""
         known = {e.id for e in self.entities}
-        kept = []
+        kept: list[Relation] = []
+        seen: set[tuple[str, str, str]] = set()
         for relation in self.relations:
             head = relation.head if relation.head in known else next(iter(self.mentions.get(relation.head, ())), None)
             tail = relation.tail if relation.tail in known else next(iter(self.mentions.get(relation.tail, ())), None)
-            if head and tail and (relation.type, head, tail) not in {(r.type, r.head, r.tail) for r in kept}:
+            if head and tail and (relation.type, head, tail) not in seen:
+                seen.add((relation.type, head, tail))
                 kept.append(Relation(f"R{len(kept) + 1}", relation.type, head, tail))
         self.relations = kept
 
