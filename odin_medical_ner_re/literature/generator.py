@@ -54,6 +54,9 @@ _ENTITY_ROLES: dict[str, str] = {
     "L": "Lab_Test", "P": "Procedure", "J": "Disease", "T": "Disease", "W": "Disease",
     "L2": "Lab_Test", "P2": "Procedure", "P3": "Procedure", "V": "Disease",
 }  # fmt: skip
+#: Template slots filled from the context lexicon: unannotated noun phrases (a measure, a
+#: protein, an effort such as "supportive care"), never an entity.
+CONTEXT_SLOTS: dict[str, str] = {"M": "measures", "M2": "measures", "Q": "proteins", "F": "efforts"}
 #: Connectives that open a sentence in real abstracts; the word after them keeps its case.
 OPENERS: tuple[str, ...] = (
     "However, ", "In addition, ", "Moreover, ", "Furthermore, ", "In contrast, ", "Thus, ", "Therefore, ",
@@ -137,6 +140,13 @@ def _read_list(name: str) -> tuple[str, ...]:
 def broad_vocabulary() -> dict[str, tuple[str, ...]]:
     """The shipped broad name lists: drugs, diseases, phenotypes."""
     return {key: _read_list(f"{key}.txt") for key in ("drugs", "diseases", "phenotypes")}
+
+
+@functools.lru_cache(maxsize=1)
+def context_lexicon() -> dict[str, tuple[str, ...]]:
+    """The words written around and between mentions, outside every span (``data/context.yaml``)."""
+    raw = yaml.safe_load((DATA_DIR / "context.yaml").read_text(encoding="utf-8"))
+    return {key: tuple(str(x) for x in values) for key, values in raw.items()}
 
 
 @functools.lru_cache(maxsize=1)
@@ -268,6 +278,7 @@ class LiteratureGenerator:
         surface_form_filter: Callable[[str], bool] | None = None,
         broad_vocabulary: bool = True,
         abbreviation_rate: float = 0.3,
+        context_rate: float = 0.12,
         id_prefix: str = "lit-",
     ) -> None:
         self.seed = seed
@@ -275,6 +286,7 @@ class LiteratureGenerator:
         self.kb = knowledge_base or load_knowledge_base()
         self.keep = surface_form_filter or (lambda form: True)
         self.abbreviation_rate = abbreviation_rate
+        self.context_rate = context_rate
         self.id_prefix = id_prefix
         self.templates = load_templates()
         self._count = 0
@@ -346,6 +358,14 @@ class LiteratureGenerator:
             if self.keep(f"{a} {head}") and self.keep(f"{b} {head}")
         )
         self._symptom_words = set(lists["phenotypes"]) - set(lists["diseases"])
+        names = {f.casefold() for forms in self.pool.values() for f in forms}
+        self.context = {
+            key: tuple(p for p in phrases if self.kb.lookup(p) is None and not names & {w.casefold() for w in p.split()})
+            for key, phrases in context_lexicon().items()
+        }  # a phrase that names (or holds a one-word name of) an entity would be an unannotated mention
+        self._modifier_words = {
+            w.casefold() for key in ("disease_modifiers", "drug_modifiers") for w in self.context[key]
+        } | {"acute", "chronic", "long-term", "short-term", "open-label"}
 
     # ------------------------------------------------------------------ casting
 
@@ -439,7 +459,7 @@ class LiteratureGenerator:
             cast["W"] = _Role("Disease", r.choice(self.disease_classes))
         if self.composites:
             a, b, head = r.choice(self.composites)
-            joiner = r.choice((" and ", " or ", " and/or ", "/", "-"))
+            joiner = r.choice((" and ", " or ", " and/or ", "/"))  # "breast and ovarian cancer"
             cast["V"] = _Role("Disease", f"{a}{joiner}{b} {head}")
         return cast
 
@@ -447,6 +467,8 @@ class LiteratureGenerator:
 
     def _usable(self, line: Line, cast: dict[str, _Role]) -> bool:
         if not all(s in cast or s not in _ENTITY_ROLES for s in line.slots):
+            return False
+        if not self.context_rate and line.slots & CONTEXT_SLOTS.keys():
             return False
         return all(
             s in cast and t in cast and (rel, cast[s].concept, cast[t].concept) in self.edge_set
@@ -461,6 +483,7 @@ class LiteratureGenerator:
             "pct": str(r.randint(30, 78)), "pct2": str(r.randint(4, 28)), "age": str(r.randint(18, 88)),
             "dose": str(r.choice((1, 2, 5, 10, 20, 25, 40, 50, 100, 200))), "days": str(r.randint(2, 52)),
             "p": r.choice(("0.05", "0.01", "0.001")), "year": str(year), "year2": str(year + r.randint(3, 12)),
+            **({slot: r.choice(self.context[key]) for slot, key in CONTEXT_SLOTS.items()} if self.context_rate else {}),
             **self._document_numbers,
         }  # fmt: skip
 
@@ -485,30 +508,62 @@ class LiteratureGenerator:
                 writer.text(numbers[slot])
                 continue
             initial = writer.length == start_length and not opener
-            ids[slot] = self._mention(writer, cast[slot], bool(plural), initial, title, slot in related)
+            before = text[: match.start()].split()
+            attached = (  # "{E}-induced", "{E} {T}", "Severe {A}": no more words around it
+                text[position : position + 1] in ("-", "/")
+                or text[position : position + 2] == " {"
+                or bool(before and before[-1].casefold() in self._modifier_words)
+            )
+            ids[slot] = self._mention(writer, cast[slot], bool(plural), initial, title, slot in related, attached)
             writer.mentions.setdefault(slot, []).append(ids[slot])
         writer.text(text[position:])
         for relation, head, tail in line.relations:
             writer.relate(relation, ids.get(head), ids.get(tail), (head, tail))
 
     def _mention(
-        self, writer: _Writer, role: _Role, plural: bool, initial: bool, title: bool, related: bool = False
+        self,
+        writer: _Writer,
+        role: _Role,
+        plural: bool,
+        initial: bool,
+        title: bool,
+        related: bool = False,
+        attached: bool = False,
     ) -> str:
         """Write one mention; a relation argument is always a surface form of its concept, so the
-        fact can be checked against the knowledge base from the text alone."""
+        fact can be checked against the knowledge base from the text alone. Unless ``attached``
+        (the template glues a word to it), an unannotated modifier may precede it and, for a
+        drug, a head noun may follow it ("intravenous heparin therapy")."""
+        modifier = "" if attached else self._modifier(role)
+        if modifier:
+            writer.text(capitalize(modifier) + " " if initial else modifier + " ")
+            initial = False
         if role.defined and role.abbreviation and not (related and role.coined) and self.random.random() < 0.7:
-            return writer.mention(role.abbreviation, role.type)
-        form = pluralize(role.form) if plural else role.form
-        if form != role.form and not (self.keep(form) and (not related or self._same_concept(form, role))):
-            form = role.form
-        form = capitalize(form) if initial else form
-        entity_id = writer.mention(form, role.type)
-        if role.abbreviation and not role.defined and not title:
-            writer.text(" (")
-            writer.mention(role.abbreviation, role.type)
-            writer.text(")")
-            role.defined = True
+            entity_id = writer.mention(role.abbreviation, role.type)
+        else:
+            form = pluralize(role.form) if plural else role.form
+            if form != role.form and not (self.keep(form) and (not related or self._same_concept(form, role))):
+                form = role.form
+            form = capitalize(form) if initial else form
+            entity_id = writer.mention(form, role.type)
+            if role.abbreviation and not role.defined and not title:
+                writer.text(" (")
+                writer.mention(role.abbreviation, role.type)
+                writer.text(")")
+                role.defined = True
+                return entity_id  # "doxorubicin (DOX) therapy" is not how anyone writes
+        if not attached and role.type == "Drug" and self.context_rate and self.random.random() < self.context_rate:
+            writer.text(" " + self.random.choice(self.context["drug_heads"]))
         return entity_id
+
+    def _modifier(self, role: _Role) -> str:
+        """An unannotated word before a mention ("profound thrombocytopenia"), or nothing."""
+        key = {"Disease": "disease_modifiers", "Symptom": "disease_modifiers", "Drug": "drug_modifiers"}.get(role.type)
+        if key is None or not self.context_rate or self.random.random() >= self.context_rate:
+            return ""
+        modifier = self.random.choice(self.context[key])
+        first = role.form.split()[0].casefold() if role.form else ""
+        return "" if first in self.context[key] else modifier
 
     def _same_concept(self, form: str, role: _Role) -> bool:
         concept = self.kb.lookup(form)
