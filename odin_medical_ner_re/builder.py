@@ -328,9 +328,8 @@ def content_hash() -> str:
 
     package = Path(__file__).resolve().parent
     knowledge_dir = Path(os.environ.get("ODIN_KNOWLEDGE_DIR") or DATA_DIR)
-    files = [
-        package / name for name in ("builder.py", "arrow_rows.py", "generator.py", "tokenize.py", "schema.py")
-    ]
+    files = [package / name for name in ("builder.py", "arrow_rows.py", "tokenize.py", "schema.py")]
+    files += sorted((package / "generator").glob("*.py"))
     files += sorted((package / "templates").glob("*.yaml")) + sorted(knowledge_dir.glob("*.yaml"))
     literature = package / "literature"
     files += [literature / "generator.py", literature / "templates.yaml", *sorted((literature / "data").glob("*"))]
