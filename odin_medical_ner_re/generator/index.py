@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect
 from collections.abc import Callable, Sequence
 from operator import itemgetter
+from typing import NamedTuple
 
 from ..errors import UserInputError
 from ..knowledge import Concept, Edge, KnowledgeBase
@@ -17,10 +18,25 @@ from .options import NoteOptions
 from .templates import FACT_RELATION, TemplateBank
 from .terms import ADULT, Term
 
-#: Internal edge: (id, kind, head, tail, qualifier). Tuples hash in C, unlike dataclasses.
-Fact = tuple[int, str, Term, Term, "str | None"]
-#: A planned fact kind for one disease: (kind, its compatible facts, list slot).
-Option = tuple[str, tuple[Fact, ...], str]
+
+class Fact(NamedTuple):
+    """A knowledge-base edge as planning states it (a tuple: it hashes and compares in C)."""
+
+    id: int  # the edge's position in the knowledge base
+    kind: str  # the fact kind of the template file ("treats", "indicates_lab", ...)
+    head: Term
+    tail: Term
+    qualifier: str | None
+
+
+class Option(NamedTuple):
+    """A fact kind a note may state about one disease."""
+
+    kind: str
+    facts: tuple[Fact, ...]  # the facts of that kind the patient's band allows
+    list_slot: str  # which slot may hold a list: "H", "T" or ""
+
+
 #: The option of stating any prevention fact the patient's band allows.
 PREVENTS_ANY = "prevents_any"
 _VITAL_SIGNS = ("hyperthermia", "fever", "tachycardia", "tachypnea", "bradypnea")
@@ -59,7 +75,9 @@ class Band:
         self.exam_findings = [t for t in ordinary if t.type == "Symptom" and t.exam]
         self.procedures = [t for t in ordinary if t.type == "Procedure"]
         self.labs = [t for t in ordinary if t.type == "Lab_Test"]
-        self.prevent_facts = tuple(f for f in prevent_facts if f[2] in self.allowed and f[3] in self.allowed)
+        self.prevent_facts = tuple(
+            f for f in prevent_facts if f.head in self.allowed and f.tail in self.allowed
+        )
         self.options: dict[Term, tuple[Option, ...]] = {}  # filled by KnowledgeIndex.fact_options
 
 
@@ -103,14 +121,16 @@ class KnowledgeIndex:
             head, tail = self.terms.get(edge.head), self.terms.get(edge.tail)
             if head is not None and tail is not None:
                 disease = head.name if edge.relation == "causes" else tail.name
-                fact = (index, self._fact_kind(edge, head, tail), head, tail, edge.qualifier)
+                fact = Fact(index, self._fact_kind(edge, head, tail), head, tail, edge.qualifier)
                 self.facts_of.setdefault(disease, []).append(fact)
         self.diseases = [
             t for t in self.sorted_terms if t.type == "Disease" and not t.fetal and t.name in self.facts_of
         ]
         if not self.diseases:
             raise UserInputError("no disease with usable facts: the surface-form filter removed everything")
-        prevent = (f for facts in self.facts_of.values() for f in facts if FACT_RELATION[f[1]] == "prevents")
+        prevent = (
+            f for facts in self.facts_of.values() for f in facts if FACT_RELATION[f.kind] == "prevents"
+        )
         self._prevent_facts = sorted(prevent, key=itemgetter(0))
         self._shared_options: dict[Term, tuple[tuple[Option, ...], bool]] = {}
         self.lab_targets = {
@@ -182,8 +202,8 @@ class KnowledgeIndex:
         options, constrained = shared
         if constrained:
             options, _ = self._options_for(disease, band.allowed)
-        if band.prevent_facts and not any(FACT_RELATION[option[0]] == "prevents" for option in options):
-            options += ((PREVENTS_ANY, band.prevent_facts, ""),)
+        if band.prevent_facts and not any(FACT_RELATION[option.kind] == "prevents" for option in options):
+            options += (Option(PREVENTS_ANY, band.prevent_facts, ""),)
         band.options[disease] = options
         return options
 
@@ -192,11 +212,15 @@ class KnowledgeIndex:
         by_kind: dict[str, list[Fact]] = {}
         constrained = False
         for fact in self.facts_of.get(disease.name, ()):
-            if fact[1] == "prevents_vaccine":
+            if fact.kind == "prevents_vaccine":
                 continue
-            constrained = constrained or any(t.sex or t.fetal or t.ages != ADULT for t in (fact[2], fact[3]))
-            if allowed is None or (fact[2] in allowed and fact[3] in allowed):
-                by_kind.setdefault(fact[1], []).append(fact)
+            constrained = constrained or any(
+                t.sex or t.fetal or t.ages != ADULT for t in (fact.head, fact.tail)
+            )
+            if allowed is None or (fact.head in allowed and fact.tail in allowed):
+                by_kind.setdefault(fact.kind, []).append(fact)
         list_slot = self.templates.list_slot
-        options = tuple((kind, tuple(facts), list_slot[kind]) for kind, facts in sorted(by_kind.items()))
+        options = tuple(
+            Option(kind, tuple(facts), list_slot[kind]) for kind, facts in sorted(by_kind.items())
+        )
         return options, constrained

@@ -21,9 +21,14 @@ from .steps import Line, Template
 from .templates import FACT_RELATION, SECTION_INDEX, SECTION_ORDER, SexBank, TemplateBank
 from .terms import ADULT, Term
 
-#: A planned sentence: (operation, template table or text, heads, tails, qualifier, negated,
-#: dose, relation written between heads and tails or None). A plain tuple: see the module
-#: :mod:`.writing` for why (it reads these fields once per slot of every sentence).
+#: A planned sentence: ``(op, table, heads, tails, qualifier, negated, dose, relation)``, where
+#: ``op`` is TEMPLATE_OP, CROSS_OP (a fact over two sentences), CC_OP (chief complaint) or
+#: TEXT_OP; ``table`` the template table (TEMPLATE_OP), the fact kind (CROSS_OP) or the text
+#: (TEXT_OP); ``qualifier`` the lab result class the fact states ("elevated", ...); ``negated``
+#: whether the entities are denied; ``dose`` whether drugs are written with their dose;
+#: ``relation`` the relation written between every head and every tail, or None. Readers
+#: unpack it by these names. It stays a plain tuple: one is built for every sentence of every
+#: note, and a NamedTuple made generation 11% slower (``benchmarks/bench_generate.py``).
 Sentence = tuple[int, Any, Sequence[Term], Sequence[Term], "str | None", bool, bool, "str | None"]
 TEMPLATE_OP, CROSS_OP, CC_OP, TEXT_OP = range(4)
 _INTRO, _MENTIONS = "intro", "mentions"  # keys of a sex's routes besides the fact kinds
@@ -187,11 +192,11 @@ class FactPlanner(Draws):
         n = opts.min_facts + int(r() * (opts.max_facts - opts.min_facts + 1))
         for kind, facts, list_slot in self._ordered(options, n):
             if list_slot == "T":
-                heads, tails = (disease,), [f[3] for f in self._sample(facts, 1 + int(r() * opts.max_list))]
+                heads, tails = (disease,), [f.tail for f in self._sample(facts, 1 + int(r() * opts.max_list))]
                 plan.note_symptoms(tails)
                 qualifier = None
             elif list_slot == "H":
-                heads, tails = [f[2] for f in self._sample(facts, 1 + int(r() * opts.max_list))], (disease,)
+                heads, tails = [f.head for f in self._sample(facts, 1 + int(r() * opts.max_list))], (disease,)
                 plan.note_symptoms(heads)
                 qualifier = None
             else:
@@ -199,14 +204,14 @@ class FactPlanner(Draws):
                 if kind == PREVENTS_ANY:
                     if r() < 0.5:
                         continue  # prevention unrelated to the note's diseases: only now and then
-                    kind = fact[1]
-                    if kind == "prevents_vaccine" and fact[3] in diseases:
+                    kind = fact.kind
+                    if kind == "prevents_vaccine" and fact.tail in diseases:
                         continue  # no vaccine against the infection the patient has now
                 if kind in _PREVENTION_KINDS:
-                    if fact[0] in plan.stated:
+                    if fact.id in plan.stated:
                         continue
-                    plan.stated.add(fact[0])
-                heads, tails, qualifier = (fact[2],), (fact[3],), fact[4]
+                    plan.stated.add(fact.id)
+                heads, tails, qualifier = (fact.head,), (fact.tail,), fact.qualifier
             plan.used.update(heads, tails)
             relation = FACT_RELATION[kind]
             if self._cross_rate and kind in self._cross_section and r() < self._cross_rate:
@@ -302,9 +307,12 @@ class FactPlanner(Draws):
         allowed = band.allowed
         for disease in history:
             treatments = [
-                f[2]
+                f.head
                 for f in self._index.facts_of.get(disease.name, ())
-                if f[1] == "treats" and f[2] not in used and f[2] in allowed and "intraven" not in f[2].dose
+                if f.kind == "treats"
+                and f.head not in used
+                and f.head in allowed
+                and "intraven" not in f.head.dose
             ]
             if treatments:
                 drug = self._choice(treatments)

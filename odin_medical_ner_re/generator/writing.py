@@ -122,14 +122,13 @@ class NoteWriter(Draws):
             for i, sentence in enumerate(sentences):
                 if i:
                     append("\n" if listed else " ")
-                if sentence[0] == TEMPLATE_OP:
-                    templates = sentence[1]
-                    template_id, steps, closing, count = templates[int(r() * len(templates))]
+                op, table, _, _, _, _, _, relation = sentence
+                if op == TEMPLATE_OP:
+                    template_id, steps, closing, count = table[int(r() * len(table))]
                     template_ids.append(template_id)
                     head_marks: list[int] = []
                     tail_marks: list[int] = []
                     emit(note, steps, sentence, head_marks, tail_marks)
-                    relation = sentence[7]
                     if relation:
                         links += [(relation, head, tail) for head in head_marks for tail in tail_marks]
                     if count:
@@ -145,13 +144,13 @@ class NoteWriter(Draws):
 
     def _write_special(self, note: Note, sentence: Sentence) -> None:
         """Sentences that are not one template: cross-sentence facts, chief complaint, vitals."""
-        op = sentence[0]
+        op, text, heads, _, _, _, _, _ = sentence
         if op == CROSS_OP:
             self._cross_sentence(note, sentence)
         elif op == CC_OP:
-            self._chief_complaint(note, sentence[2])
+            self._chief_complaint(note, heads)
         else:
-            note.pieces.append(sentence[1])
+            note.pieces.append(text)
 
     def _open_section(
         self, note: Note, index: int, first: bool, headers: bool, listed: bool, merged: bool
@@ -178,9 +177,10 @@ class NoteWriter(Draws):
     ) -> None:
         """The hot loop: per step, a drawn text, then an entity (one inline, lists apart) or a word.
 
-        ``sentence`` carries heads (2), tails (3), qualifier (4) and the negated (5) and
-        dose (6) flags; passing it whole keeps this call, made for every sentence, cheap.
+        ``sentence`` is passed whole and unpacked here: that keeps this call, made for
+        every sentence, cheap.
         """
+        _, _, heads, tails, qualifier, negated, dose, _ = sentence
         r = self._random
         pieces = note.pieces
         append = pieces.append
@@ -189,31 +189,29 @@ class NoteWriter(Draws):
             if count:
                 append(texts[int(r() * count)] if count > 1 else texts[0])
             if code == HEAD:
-                heads = sentence[2]
                 if len(heads) != 1:
-                    self._write_list(note, heads, capital, sentence[5], sentence[6], head_marks)
+                    self._write_list(note, heads, capital, negated, dose, head_marks)
                     continue
                 term = heads[0]
                 head_marks.append(len(marks))
-                marks.append((len(pieces), term.type, sentence[5]))
+                marks.append((len(pieces), term.type, negated))
                 k = bisect(term.cumulative, r())
                 append(term.capitals[k] if capital else term.forms[k])
-                if sentence[6] and term.dose:
+                if dose and term.dose:
                     append(term.dose)
             elif code == TAIL:
-                tails = sentence[3]
                 if len(tails) != 1:
-                    self._write_list(note, tails, capital, sentence[5], False, tail_marks)
+                    self._write_list(note, tails, capital, negated, False, tail_marks)
                     continue
                 term = tails[0]
                 tail_marks.append(len(marks))
-                marks.append((len(pieces), term.type, sentence[5]))
+                marks.append((len(pieces), term.type, negated))
                 k = bisect(term.cumulative, r())
                 append(term.capitals[k] if capital else term.forms[k])
             elif code == CHOICE:
                 self._emit(note, value[int(r() * len(value))], sentence, head_marks, tail_marks)
             elif code:
-                word = note.words[value] if code == WORD else self._qualifier_word(sentence[4])
+                word = note.words[value] if code == WORD else self._qualifier_word(qualifier)
                 append(capitalize(word) if capital else word)
 
     def _qualifier_word(self, qualifier: str | None) -> str:
@@ -240,9 +238,10 @@ class NoteWriter(Draws):
 
     def _cross_sentence(self, note: Note, sentence: Sentence) -> None:
         """A first sentence names the tail(s); a later one names the head and refers back."""
+        _, kind, _, _, _, _, _, relation = sentence
         head_marks: list[int] = []
         tail_marks: list[int] = []
-        for i, line in enumerate(self._choice(note.bank.cross[sentence[1]])):
+        for i, line in enumerate(self._choice(note.bank.cross[kind])):
             if i:
                 note.pieces.append(" ")
             template_id, steps, closing, _ = self._choice(line)
@@ -250,7 +249,6 @@ class NoteWriter(Draws):
             self._emit(note, steps, sentence, head_marks, tail_marks)
             if closing:
                 note.pieces.append(self._choice(closing))
-        relation = sentence[7]
         note.links += [(relation, head, tail) for head in head_marks for tail in tail_marks]
 
     def _chief_complaint(self, note: Note, symptoms: Sequence[Term]) -> None:
