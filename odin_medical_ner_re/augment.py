@@ -32,38 +32,29 @@ randomness comes from one ``random.Random`` per output document, derived from th
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import random
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import UserInputError
-from .generator import capitalize
+from .generator import capitalize, load_templates
+from .generator.steps import ALTERNATION as _ALTERNATION
+from .generator.steps import PRONOUNS as _PRONOUNS
+from .generator.steps import SLOT as _SLOT
 from .knowledge import Concept, KnowledgeBase
 from .schema import Document, Entity, Relation, validate
+from .seeds import stable_int
 
 STRATEGIES: tuple[str, ...] = ("paraphrase", "substitute", "reword", "expand")
-TEMPLATES_PATH = Path(__file__).resolve().parent / "templates" / "clinical_notes.yaml"
 
 _MASK = "\x00"  # one character stands for a whole entity in the masked text of a sentence
 _ENTITY_SLOTS = frozenset({"E", "H", "T"})
 _LIST_SEPARATOR = re.compile(r"^(?:, and |, | and |, or | or )$")
-_SLOT = re.compile(r"\{([A-Za-z_]+\+?)\}")
-_ALTERNATION = re.compile(r"\[([^\[\]]*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?]) +")
-_PRONOUNS: dict[str, dict[str, str]] = {
-    "female": {"Pronoun": "She", "pronoun": "she", "possessive": "her", "Possessive": "Her", "object": "her"},
-    "male": {"Pronoun": "He", "pronoun": "he", "possessive": "his", "Possessive": "His", "object": "him"},
-}
-_FALLBACK_DURATIONS = ("2 days", "3 days", "5 days", "1 week", "2 weeks", "several weeks", "3 months")
-_FALLBACK_ONSETS = ("since yesterday", "since last week", "for the past 2 weeks", "for several days")
 _VACCINE_WORDS = ("vaccine", "toxoid", "immunization", "immunisation", "immune globulin")
 
 #: Rewrites of the text between entities: (pattern, replacements). Each keeps the meaning.
@@ -96,12 +87,6 @@ _REWRITES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def stable_seed(*parts: Any) -> int:
-    """A process-independent integer from ``parts`` (``hash`` is salted per process)."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 def _decapitalize(text: str) -> str:
@@ -166,9 +151,8 @@ class Lexicon:
         return [line for lines in self.facts.get(kind, {}).values() for line in lines]
 
 
-def _word_patterns(raw: dict[str, Any], qualifiers: dict[str, list[str]]) -> dict[str, str]:
-    patient = raw.get("patient") or {}
-    sex_words = [w for key in ("female", "male") for w in patient.get(key) or []]
+def _word_patterns(patient: dict[str, Any], qualifiers: dict[str, list[str]]) -> dict[str, str]:
+    sex_words = [w for key in ("female", "male") for w in patient[key]]
 
     def alternation(words: Iterable[str]) -> str:
         unique = sorted({w for w in words if w}, key=len, reverse=True)
@@ -245,14 +229,15 @@ def _slots(text: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=4)
 def load_lexicon(path: str | None = None) -> Lexicon:
-    """Read the template file once; unknown keys are ignored so the file can grow."""
-    source = Path(path) if path else TEMPLATES_PATH
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise UserInputError(f"cannot read template file {source}: {err}") from None
-    qualifiers = {k: list(v) for k, v in (raw.get("qualifiers") or {}).items()}
-    builder = _RegexBuilder(_word_patterns(raw, qualifiers))
+    """What augmentation needs of the template file, read and checked by the generator's reader.
+
+    One reader for both means a line augmentation writes is a line the generator accepts,
+    and a broken file is one ``error:`` line whichever command reads it first.
+    """
+    bank = load_templates(path)
+    raw, patient = bank.raw, bank.patient
+    qualifiers = {k: list(v) for k, v in bank.qualifiers.items()}
+    builder = _RegexBuilder(_word_patterns(patient, qualifiers))
 
     def line(line_id: str, kind: str, section: str | None, text: str) -> _Line:
         return _Line(line_id, kind, section, text, _slots(text), builder.build(text, kind))
@@ -260,46 +245,30 @@ def load_lexicon(path: str | None = None) -> Lexicon:
     facts = {
         kind: {
             section: [line(f"{kind}.{section}.{i}", kind, section, t) for i, t in enumerate(texts)]
-            for section, texts in (by_section or {}).items()
+            for section, texts in by_section.items()
         }
-        for kind, by_section in (raw.get("facts") or {}).items()
+        for kind, by_section in raw["facts"].items()
     }
     mentions = {
         kind: [line(f"mention.{kind}.{i}", f"mention.{kind}", None, t) for i, t in enumerate(texts)]
-        for kind, texts in (raw.get("mentions") or {}).items()
+        for kind, texts in raw["mentions"].items()
     }
-    patient = raw.get("patient") or {}
     intros = {
-        key: [line(f"{key}.{i}", key, "hpi", t) for i, t in enumerate(patient.get(key) or [])]
+        key: [line(f"{key}.{i}", key, "hpi", t) for i, t in enumerate(patient[key])]
         for key in ("intro", "intro_with_history")
     }
     return Lexicon(
         facts=facts,
         mentions=mentions,
         intros=intros,
-        headers={k: list(v) for k, v in (raw.get("sections") or {}).items()},
+        headers={k: list(v) for k, v in bank.sections.items()},
         qualifiers=qualifiers,
-        durations=_durations(raw),
-        onsets=tuple((raw.get("time") or {}).get("onsets", {}).get("fixed") or _FALLBACK_ONSETS),
-        sex_words={k: list(patient.get(k) or []) for k in ("female", "male")},
-        exam_findings=frozenset(x.casefold() for x in raw.get("exam_findings") or ()),
-        demographics={k: [w.casefold() for w in v or ()] for k, v in (raw.get("demographics") or {}).items()},
+        durations=bank.durations,
+        onsets=tuple(raw["time"]["onsets"]["fixed"]),
+        sex_words={k: list(patient[k]) for k in ("female", "male")},
+        exam_findings=frozenset(x.casefold() for x in bank.exam_findings),
+        demographics={k: [w.casefold() for w in v or ()] for k, v in bank.demographics.items()},
     )
-
-
-def _durations(raw: dict[str, Any]) -> tuple[str, ...]:
-    spec = (raw.get("time") or {}).get("durations")
-    if isinstance(spec, dict):
-        out = [
-            f"{n} {unit}"
-            for unit, (low, high) in (spec.get("ranges") or {}).items()
-            for n in range(low, high + 1)
-        ]
-        return tuple(out + list(spec.get("words") or ())) or _FALLBACK_DURATIONS
-    if isinstance(spec, list):
-        return tuple(spec) or _FALLBACK_DURATIONS
-    legacy = (raw.get("patient") or {}).get("duration")
-    return tuple(legacy or _FALLBACK_DURATIONS)
 
 
 # --------------------------------------------------------------------------- the note as pieces
@@ -1250,7 +1219,7 @@ def augment_documents(
 ) -> tuple[list[Document], AugmentStats]:
     """Originals (optionally) followed by up to ``factor`` valid variants of each document.
 
-    Variant ``k`` of document ``d`` draws from ``random.Random(stable_seed(seed, d.id, k))``,
+    Variant ``k`` of document ``d`` draws from ``random.Random(stable_int(seed, d.id, k))``,
     so the output does not depend on document order or on how the input is sharded.
     Variants that fail :func:`~odin_medical_ner_re.schema.validate` are counted, never written.
     """
@@ -1267,7 +1236,7 @@ def augment_documents(
     for doc in items:
         seen = {doc.text}
         for k in range(1, factor + 1):
-            rng = random.Random(stable_seed("augment", seed, doc.id, k))
+            rng = random.Random(stable_int("augment", seed, doc.id, k))
             try:
                 variant, log = augmenter.variant(doc, rng, f"{doc.id}-aug{k}")
             except _Skip as why:

@@ -26,6 +26,7 @@ from .generator import COMPLEXITY_PRESETS, MedicalTextGenerator, load_templates
 from .knowledge import load_knowledge_base
 from .literature.generator import LiteratureGenerator
 from .schema import ENTITY_TYPES, RELATION_TYPES, Document
+from .seeds import stable_int
 from .tokenize import tokens_and_tags
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test", "test_unseen")
@@ -122,12 +123,6 @@ class OdinNerReConfig(datasets.BuilderConfig):
 
     def size(self, split: str) -> int:
         return getattr(self, f"num_{split}")
-
-
-def stable_int(*parts: Any) -> int:
-    """A process-independent 64-bit integer from ``parts`` (Python's ``hash`` is salted)."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 @functools.lru_cache(maxsize=1 << 16)

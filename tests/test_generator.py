@@ -9,19 +9,14 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import yaml
 
 from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.generator import (
     COMPLEXITY_PRESETS,
-    FACT_RELATION,
-    TEMPLATES_PATH,
     MedicalTextGenerator,
     NoteOptions,
-    expand_alternatives,
     load_templates,
 )
 from odin_medical_ner_re.knowledge import Concept, KnowledgeBase, load_knowledge_base
@@ -224,50 +219,6 @@ def test_generate_clinical_note_takes_an_id_and_records_its_templates(kb: Knowle
     assert doc.id == "note-x"
     assert doc.metadata["seed"] == 1 and doc.metadata["templates"]
     assert generator.generate_clinical_note().id == "doc-000002"
-
-
-# --------------------------------------------------------------------------- the template file
-
-
-def test_alternatives_expand_into_phrasings() -> None:
-    assert expand_alternatives("[start|begin] {H} for [|known ]{T}.") == [
-        "Start {H} for {T}.",
-        "Start {H} for known {T}.",
-        "Begin {H} for {T}.",
-        "Begin {H} for known {T}.",
-    ]
-
-
-def test_every_phrasing_is_tidy_and_every_fact_kind_has_a_relation() -> None:
-    bank = load_templates()
-    assert set(bank.raw["facts"]) <= set(FACT_RELATION)
-    for where, line in bank.lines():
-        for phrasing in expand_alternatives(line):
-            assert "  " not in phrasing and " ." not in phrasing and " ," not in phrasing, (where, phrasing)
-
-
-def _broken_copy(tmp_path: Path, kind: str, section: str, line: str) -> str:
-    raw = yaml.safe_load(TEMPLATES_PATH.read_text(encoding="utf-8"))
-    raw["facts"][kind][section].append(line)
-    path = tmp_path / "templates.yaml"
-    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    return str(path)
-
-
-def test_a_fact_kind_must_keep_one_list_slot(tmp_path: Path) -> None:
-    with pytest.raises(UserInputError, match="mixes list slots"):
-        load_templates(_broken_copy(tmp_path, "treats", "plan", "Start {H} for {T+}."))
-
-
-def test_an_unknown_slot_is_reported(tmp_path: Path) -> None:
-    with pytest.raises(UserInputError, match="unknown slot"):
-        load_templates(_broken_copy(tmp_path, "treats", "plan", "Start {H} for {T} on {weekday}."))
-
-
-def test_a_word_pool_cannot_open_a_sentence(tmp_path: Path) -> None:
-    """A pool may draw "" or a lower-case word, so the sentence would not start with a capital."""
-    with pytest.raises(UserInputError, match="cannot open a sentence"):
-        load_templates(_broken_copy(tmp_path, "treats", "plan", "{known}{T}: start {H}."))
 
 
 def test_generation_leaves_the_garbage_collector_as_it_found_it(kb: KnowledgeBase) -> None:
