@@ -42,9 +42,7 @@ from typing import Any
 
 from .errors import UserInputError
 from .generator import capitalize, load_templates
-from .generator.steps import ALTERNATION as _ALTERNATION
-from .generator.steps import PRONOUNS as _PRONOUNS
-from .generator.steps import SLOT as _SLOT
+from .generator.steps import ALTERNATION, PRONOUNS, SLOT
 from .knowledge import Concept, KnowledgeBase
 from .schema import Document, Entity, Relation, validate
 from .seeds import stable_int
@@ -192,7 +190,7 @@ class _RegexBuilder:
 
     def _sequence(self, text: str) -> str:
         out = []
-        for i, chunk in enumerate(_ALTERNATION.split(text)):
+        for i, chunk in enumerate(ALTERNATION.split(text)):
             if i % 2:
                 out.append("(?:" + "|".join(self._plain(option) for option in chunk.split("|")) + ")")
             else:
@@ -202,7 +200,7 @@ class _RegexBuilder:
     def _plain(self, text: str) -> str:
         out = []
         position = 0
-        for match in _SLOT.finditer(text):
+        for match in SLOT.finditer(text):
             out.append(self._literal(text[position : match.start()]))
             out.append(self._slot(match.group(1)))
             position = match.end()
@@ -224,7 +222,7 @@ class _RegexBuilder:
 
 
 def _slots(text: str) -> frozenset[str]:
-    return frozenset(_SLOT.findall(text))
+    return frozenset(SLOT.findall(text))
 
 
 @functools.lru_cache(maxsize=4)
@@ -552,7 +550,7 @@ class _Values:
 
 def _expand_line(text: str, rng: random.Random) -> str:
     """Pick one phrasing of ``[a|b]`` alternatives and tidy spaces the way the generator does."""
-    chosen = _ALTERNATION.sub(lambda m: _choice(rng, m.group(1).split("|")), text)
+    chosen = ALTERNATION.sub(lambda m: _choice(rng, m.group(1).split("|")), text)
     chosen = re.sub(r" {2,}", " ", chosen).strip().replace(" .", ".").replace(" ,", ",")
     return chosen[:1].upper() + chosen[1:]
 
@@ -565,8 +563,8 @@ def _article_age(age: str) -> str:
 def _word(name: str, values: _Values, note: _Note, rng: random.Random) -> str | None:
     """The text of a word slot, or None when the note cannot supply it truthfully."""
     words, patient, lexicon = values.words, note.patient, note.lexicon
-    if name in _PRONOUNS["female"]:
-        return _PRONOUNS[patient.sex][name] if patient.sex else None
+    if name in PRONOUNS["female"]:
+        return PRONOUNS[patient.sex][name] if patient.sex else None
     if name in ("q", "q_cap"):
         word = words.get("q")
         return None if word is None else (capitalize(word) if name == "q_cap" else word)
@@ -611,7 +609,7 @@ def _render(line: _Line, values: _Values, note: _Note, rng: random.Random) -> li
     text = _expand_line(line.text, rng)
     pieces: list[_Piece] = []
     position = 0
-    for match in _SLOT.finditer(text):
+    for match in SLOT.finditer(text):
         if match.start() > position:
             pieces.append(_Piece(text[position : match.start()]))
         initial = match.start() == 0
@@ -666,7 +664,7 @@ def _match(line: _Line, segment: _Segment) -> _Values | None:
             covered += sum(1 for p in block if p.entity)
         elif base in ("q", "q_cap"):
             values.words["q"] = text.lower()
-        elif base not in _PRONOUNS["female"]:
+        elif base not in PRONOUNS["female"]:
             values.words.setdefault(base, text)
     if covered != masked.count(_MASK):
         return None
