@@ -17,10 +17,12 @@ stream (rather than per document) is what exposes a small vocabulary repeated ac
 
 On a shared machine absolute rates move with the load; ``--baseline DIR`` times another
 generator in the same run, alternating with this one, and prints the speed ratio, which
-holds still. ``DIR`` holds that version's ``generator.py`` and ``clinical_notes.yaml``, e.g.::
+holds still. ``DIR`` holds that version's ``generator.py`` (or, since the generator became a
+package, its ``generator/`` folder) and ``clinical_notes.yaml``, e.g.::
 
     git show 9ceda9a:odin_medical_ner_re/generator.py > old/generator.py
     git show 9ceda9a:odin_medical_ner_re/templates/clinical_notes.yaml > old/clinical_notes.yaml
+    git archive REV odin_medical_ner_re/generator | tar -x --strip-components=1 -C old  # a package version
 
 This is a benchmark, not a timed test: the figures depend on the machine.
 """
@@ -56,16 +58,26 @@ def distinct_n(texts: Iterable[str], n: int = 2) -> float:
 
 
 def load_baseline(folder: Path) -> ModuleType:
-    """Import another version's generator as a module of this package (for its relative imports)."""
-    spec = importlib.util.spec_from_file_location(
-        "odin_medical_ner_re._baseline_generator", folder / "generator.py"
-    )
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"error: no generator.py in {folder}")
+    """Import another version's generator as a module of this package (for its relative imports).
+
+    ``DIR`` holds either a single-module version (``generator.py``, before the generator became
+    a package) or a package version (``generator/``), next to its ``clinical_notes.yaml``.
+    """
+    package = folder / "generator" / "__init__.py"
+    name = "odin_medical_ner_re._baseline_generator"
+    if package.exists():
+        spec = importlib.util.spec_from_file_location(
+            name, package, submodule_search_locations=[str(package.parent)]
+        )
+    else:
+        spec = importlib.util.spec_from_file_location(name, folder / "generator.py")
+    if spec is None or spec.loader is None or not Path(spec.origin or "").exists():
+        raise SystemExit(f"error: no generator.py or generator/ in {folder}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    module.TEMPLATES_PATH = folder / "clinical_notes.yaml"
+    templates = sys.modules.get(f"{name}.templates", module)  # where the package version reads it
+    templates.TEMPLATES_PATH = folder / "clinical_notes.yaml"
     return module
 
 

@@ -32,38 +32,27 @@ randomness comes from one ``random.Random`` per output document, derived from th
 from __future__ import annotations
 
 import functools
-import hashlib
 import itertools
 import random
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import UserInputError
-from .generator import capitalize
+from .generator import capitalize, load_templates
+from .generator.steps import ALTERNATION, PRONOUNS, SLOT
 from .knowledge import Concept, KnowledgeBase
 from .schema import Document, Entity, Relation, validate
+from .seeds import stable_int
 
 STRATEGIES: tuple[str, ...] = ("paraphrase", "substitute", "reword", "expand")
-TEMPLATES_PATH = Path(__file__).resolve().parent / "templates" / "clinical_notes.yaml"
 
 _MASK = "\x00"  # one character stands for a whole entity in the masked text of a sentence
 _ENTITY_SLOTS = frozenset({"E", "H", "T"})
 _LIST_SEPARATOR = re.compile(r"^(?:, and |, | and |, or | or )$")
-_SLOT = re.compile(r"\{([A-Za-z_]+\+?)\}")
-_ALTERNATION = re.compile(r"\[([^\[\]]*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?]) +")
-_PRONOUNS: dict[str, dict[str, str]] = {
-    "female": {"Pronoun": "She", "pronoun": "she", "possessive": "her", "Possessive": "Her", "object": "her"},
-    "male": {"Pronoun": "He", "pronoun": "he", "possessive": "his", "Possessive": "His", "object": "him"},
-}
-_FALLBACK_DURATIONS = ("2 days", "3 days", "5 days", "1 week", "2 weeks", "several weeks", "3 months")
-_FALLBACK_ONSETS = ("since yesterday", "since last week", "for the past 2 weeks", "for several days")
 _VACCINE_WORDS = ("vaccine", "toxoid", "immunization", "immunisation", "immune globulin")
 
 #: Rewrites of the text between entities: (pattern, replacements). Each keeps the meaning.
@@ -96,12 +85,6 @@ _REWRITES: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def stable_seed(*parts: Any) -> int:
-    """A process-independent integer from ``parts`` (``hash`` is salted per process)."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 def _decapitalize(text: str) -> str:
@@ -166,9 +149,8 @@ class Lexicon:
         return [line for lines in self.facts.get(kind, {}).values() for line in lines]
 
 
-def _word_patterns(raw: dict[str, Any], qualifiers: dict[str, list[str]]) -> dict[str, str]:
-    patient = raw.get("patient") or {}
-    sex_words = [w for key in ("female", "male") for w in patient.get(key) or []]
+def _word_patterns(patient: dict[str, Any], qualifiers: dict[str, list[str]]) -> dict[str, str]:
+    sex_words = [w for key in ("female", "male") for w in patient[key]]
 
     def alternation(words: Iterable[str]) -> str:
         unique = sorted({w for w in words if w}, key=len, reverse=True)
@@ -208,7 +190,7 @@ class _RegexBuilder:
 
     def _sequence(self, text: str) -> str:
         out = []
-        for i, chunk in enumerate(_ALTERNATION.split(text)):
+        for i, chunk in enumerate(ALTERNATION.split(text)):
             if i % 2:
                 out.append("(?:" + "|".join(self._plain(option) for option in chunk.split("|")) + ")")
             else:
@@ -218,7 +200,7 @@ class _RegexBuilder:
     def _plain(self, text: str) -> str:
         out = []
         position = 0
-        for match in _SLOT.finditer(text):
+        for match in SLOT.finditer(text):
             out.append(self._literal(text[position : match.start()]))
             out.append(self._slot(match.group(1)))
             position = match.end()
@@ -240,19 +222,20 @@ class _RegexBuilder:
 
 
 def _slots(text: str) -> frozenset[str]:
-    return frozenset(_SLOT.findall(text))
+    return frozenset(SLOT.findall(text))
 
 
 @functools.lru_cache(maxsize=4)
 def load_lexicon(path: str | None = None) -> Lexicon:
-    """Read the template file once; unknown keys are ignored so the file can grow."""
-    source = Path(path) if path else TEMPLATES_PATH
-    try:
-        raw = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as err:
-        raise UserInputError(f"cannot read template file {source}: {err}") from None
-    qualifiers = {k: list(v) for k, v in (raw.get("qualifiers") or {}).items()}
-    builder = _RegexBuilder(_word_patterns(raw, qualifiers))
+    """What augmentation needs of the template file, read and checked by the generator's reader.
+
+    One reader for both means a line augmentation writes is a line the generator accepts,
+    and a broken file is one ``error:`` line whichever command reads it first.
+    """
+    bank = load_templates(path)
+    raw, patient = bank.raw, bank.patient
+    qualifiers = {k: list(v) for k, v in bank.qualifiers.items()}
+    builder = _RegexBuilder(_word_patterns(patient, qualifiers))
 
     def line(line_id: str, kind: str, section: str | None, text: str) -> _Line:
         return _Line(line_id, kind, section, text, _slots(text), builder.build(text, kind))
@@ -260,46 +243,30 @@ def load_lexicon(path: str | None = None) -> Lexicon:
     facts = {
         kind: {
             section: [line(f"{kind}.{section}.{i}", kind, section, t) for i, t in enumerate(texts)]
-            for section, texts in (by_section or {}).items()
+            for section, texts in by_section.items()
         }
-        for kind, by_section in (raw.get("facts") or {}).items()
+        for kind, by_section in raw["facts"].items()
     }
     mentions = {
         kind: [line(f"mention.{kind}.{i}", f"mention.{kind}", None, t) for i, t in enumerate(texts)]
-        for kind, texts in (raw.get("mentions") or {}).items()
+        for kind, texts in raw["mentions"].items()
     }
-    patient = raw.get("patient") or {}
     intros = {
-        key: [line(f"{key}.{i}", key, "hpi", t) for i, t in enumerate(patient.get(key) or [])]
+        key: [line(f"{key}.{i}", key, "hpi", t) for i, t in enumerate(patient[key])]
         for key in ("intro", "intro_with_history")
     }
     return Lexicon(
         facts=facts,
         mentions=mentions,
         intros=intros,
-        headers={k: list(v) for k, v in (raw.get("sections") or {}).items()},
+        headers={k: list(v) for k, v in bank.sections.items()},
         qualifiers=qualifiers,
-        durations=_durations(raw),
-        onsets=tuple((raw.get("time") or {}).get("onsets", {}).get("fixed") or _FALLBACK_ONSETS),
-        sex_words={k: list(patient.get(k) or []) for k in ("female", "male")},
-        exam_findings=frozenset(x.casefold() for x in raw.get("exam_findings") or ()),
-        demographics={k: [w.casefold() for w in v or ()] for k, v in (raw.get("demographics") or {}).items()},
+        durations=bank.durations,
+        onsets=tuple(raw["time"]["onsets"]["fixed"]),
+        sex_words={k: list(patient[k]) for k in ("female", "male")},
+        exam_findings=frozenset(x.casefold() for x in bank.exam_findings),
+        demographics={k: [w.casefold() for w in v or ()] for k, v in bank.demographics.items()},
     )
-
-
-def _durations(raw: dict[str, Any]) -> tuple[str, ...]:
-    spec = (raw.get("time") or {}).get("durations")
-    if isinstance(spec, dict):
-        out = [
-            f"{n} {unit}"
-            for unit, (low, high) in (spec.get("ranges") or {}).items()
-            for n in range(low, high + 1)
-        ]
-        return tuple(out + list(spec.get("words") or ())) or _FALLBACK_DURATIONS
-    if isinstance(spec, list):
-        return tuple(spec) or _FALLBACK_DURATIONS
-    legacy = (raw.get("patient") or {}).get("duration")
-    return tuple(legacy or _FALLBACK_DURATIONS)
 
 
 # --------------------------------------------------------------------------- the note as pieces
@@ -583,7 +550,7 @@ class _Values:
 
 def _expand_line(text: str, rng: random.Random) -> str:
     """Pick one phrasing of ``[a|b]`` alternatives and tidy spaces the way the generator does."""
-    chosen = _ALTERNATION.sub(lambda m: _choice(rng, m.group(1).split("|")), text)
+    chosen = ALTERNATION.sub(lambda m: _choice(rng, m.group(1).split("|")), text)
     chosen = re.sub(r" {2,}", " ", chosen).strip().replace(" .", ".").replace(" ,", ",")
     return chosen[:1].upper() + chosen[1:]
 
@@ -596,8 +563,8 @@ def _article_age(age: str) -> str:
 def _word(name: str, values: _Values, note: _Note, rng: random.Random) -> str | None:
     """The text of a word slot, or None when the note cannot supply it truthfully."""
     words, patient, lexicon = values.words, note.patient, note.lexicon
-    if name in _PRONOUNS["female"]:
-        return _PRONOUNS[patient.sex][name] if patient.sex else None
+    if name in PRONOUNS["female"]:
+        return PRONOUNS[patient.sex][name] if patient.sex else None
     if name in ("q", "q_cap"):
         word = words.get("q")
         return None if word is None else (capitalize(word) if name == "q_cap" else word)
@@ -642,7 +609,7 @@ def _render(line: _Line, values: _Values, note: _Note, rng: random.Random) -> li
     text = _expand_line(line.text, rng)
     pieces: list[_Piece] = []
     position = 0
-    for match in _SLOT.finditer(text):
+    for match in SLOT.finditer(text):
         if match.start() > position:
             pieces.append(_Piece(text[position : match.start()]))
         initial = match.start() == 0
@@ -697,7 +664,7 @@ def _match(line: _Line, segment: _Segment) -> _Values | None:
             covered += sum(1 for p in block if p.entity)
         elif base in ("q", "q_cap"):
             values.words["q"] = text.lower()
-        elif base not in _PRONOUNS["female"]:
+        elif base not in PRONOUNS["female"]:
             values.words.setdefault(base, text)
     if covered != masked.count(_MASK):
         return None
@@ -1250,7 +1217,7 @@ def augment_documents(
 ) -> tuple[list[Document], AugmentStats]:
     """Originals (optionally) followed by up to ``factor`` valid variants of each document.
 
-    Variant ``k`` of document ``d`` draws from ``random.Random(stable_seed(seed, d.id, k))``,
+    Variant ``k`` of document ``d`` draws from ``random.Random(stable_int(seed, d.id, k))``,
     so the output does not depend on document order or on how the input is sharded.
     Variants that fail :func:`~odin_medical_ner_re.schema.validate` are counted, never written.
     """
@@ -1267,7 +1234,7 @@ def augment_documents(
     for doc in items:
         seen = {doc.text}
         for k in range(1, factor + 1):
-            rng = random.Random(stable_seed("augment", seed, doc.id, k))
+            rng = random.Random(stable_int("augment", seed, doc.id, k))
             try:
                 variant, log = augmenter.variant(doc, rng, f"{doc.id}-aug{k}")
             except _Skip as why:

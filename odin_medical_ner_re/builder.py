@@ -26,6 +26,7 @@ from .generator import COMPLEXITY_PRESETS, MedicalTextGenerator, load_templates
 from .knowledge import load_knowledge_base
 from .literature.generator import LiteratureGenerator
 from .schema import ENTITY_TYPES, RELATION_TYPES, Document
+from .seeds import stable_int
 from .tokenize import tokens_and_tags
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test", "test_unseen")
@@ -122,12 +123,6 @@ class OdinNerReConfig(datasets.BuilderConfig):
 
     def size(self, split: str) -> int:
         return getattr(self, f"num_{split}")
-
-
-def stable_int(*parts: Any) -> int:
-    """A process-independent 64-bit integer from ``parts`` (Python's ``hash`` is salted)."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -328,9 +323,8 @@ def content_hash() -> str:
 
     package = Path(__file__).resolve().parent
     knowledge_dir = Path(os.environ.get("ODIN_KNOWLEDGE_DIR") or DATA_DIR)
-    files = [
-        package / name for name in ("builder.py", "arrow_rows.py", "generator.py", "tokenize.py", "schema.py")
-    ]
+    files = [package / name for name in ("builder.py", "arrow_rows.py", "tokenize.py", "schema.py")]
+    files += sorted((package / "generator").glob("*.py"))
     files += sorted((package / "templates").glob("*.yaml")) + sorted(knowledge_dir.glob("*.yaml"))
     literature = package / "literature"
     files += [literature / "generator.py", literature / "templates.yaml", *sorted((literature / "data").glob("*"))]

@@ -11,10 +11,18 @@ import random
 from pathlib import Path
 
 import pytest
+import yaml
 
-from odin_medical_ner_re.augment import STRATEGIES, Augmenter, augment_documents, parse_strategies
+from odin_medical_ner_re.augment import (
+    STRATEGIES,
+    Augmenter,
+    augment_documents,
+    load_lexicon,
+    parse_strategies,
+)
 from odin_medical_ner_re.cli import main
 from odin_medical_ner_re.errors import UserInputError
+from odin_medical_ner_re.generator import TEMPLATES_PATH
 from odin_medical_ner_re.knowledge import load_knowledge_base
 from odin_medical_ner_re.schema import Document, Entity, Relation, save_documents, validate
 
@@ -234,6 +242,16 @@ def test_documents_that_cannot_be_augmented_are_counted(mini_kb):
     )
     out, stats = augment_documents([overlapping], ["paraphrase"], knowledge_base=mini_kb)
     assert out == [overlapping] and stats.skipped == {"overlapping entities": 1}
+
+
+def test_the_template_file_is_read_with_the_generators_checks(tmp_path):
+    """A line the generator would refuse is refused here too, not silently never used."""
+    raw = yaml.safe_load(TEMPLATES_PATH.read_text(encoding="utf-8"))
+    raw["mentions"]["negated_symptom"].append("Denies {E+} on {weekday}.")
+    path = tmp_path / "templates.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(UserInputError, match=r"mention\.negated_symptom\.\d+: unknown slot \{weekday\}"):
+        load_lexicon(str(path))
 
 
 def test_bad_arguments():
