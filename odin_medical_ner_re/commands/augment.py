@@ -79,7 +79,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..augment import augment_documents, parse_strategies
     from ..knowledge import load_knowledge_base
-    from ..quality import load_corpus
+    from ..quality import load_split_documents
 
     strategies = parse_strategies(args.strategies)
     if args.factor < 1:
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             "set of rewordings and substitutions, so more copies of a note mostly repeat earlier ones"
         )
     _check_output(args.input, args.output, args.overwrite)
-    corpus = load_corpus(args.input)
+    corpus = load_split_documents(args.input)
     split = args.split or ("train" if "train" in corpus.splits else None)
     if split and split not in corpus.splits:
         raise UserInputError(f"{args.input}: no split {split!r}; available: {', '.join(corpus.splits)}")
