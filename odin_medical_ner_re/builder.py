@@ -20,6 +20,7 @@ import datasets
 import pyarrow as pa
 
 from .arrow_rows import RowEncoder
+from .bigbio import bigbio_kb_features, bigbio_kb_record
 from .errors import UserInputError
 from .gcpause import gc_paused
 from .generator import COMPLEXITY_PRESETS, MedicalTextGenerator, load_templates
@@ -367,96 +368,15 @@ def load_dataset(
 
 
 def to_bigbio_kb(dataset: datasets.Dataset) -> datasets.Dataset:
-    """The BigBIO ``bigbio_kb`` view of a split (passages, entities with offset lists, relations)."""
-    entity_names = dataset.features["entities"].feature["type"].names
-    relation_names = dataset.features["relations"].feature["type"].names
+    """The BigBIO ``bigbio_kb`` view of a split (passages, entities with offset lists, relations):
+    each row's :func:`~.bigbio.bigbio_kb_record`, the same record the JSONL export writes."""
+    entity_names = list(dataset.features["entities"].feature["type"].names)
+    relation_names = list(dataset.features["relations"].feature["type"].names)
 
     def convert(row: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": row["id"],
-            "document_id": row["id"],
-            "passages": [
-                {
-                    "id": f"{row['id']}-P0",
-                    "type": "note",
-                    "text": [row["text"]],
-                    "offsets": [[0, len(row["text"])]],
-                }
-            ],
-            "entities": [
-                {
-                    "id": f"{row['id']}-{e['id']}",
-                    "type": entity_names[e["type"]],
-                    "text": [e["text"]],
-                    "offsets": [[e["start"], e["end"]]],
-                    "normalized": [],
-                }
-                for e in row["entities"]
-            ],
-            "events": [],
-            "coreferences": [],
-            "relations": [
-                {
-                    "id": f"{row['id']}-{r['id']}",
-                    "type": relation_names[r["type"]],
-                    "arg1_id": f"{row['id']}-{r['head']}",
-                    "arg2_id": f"{row['id']}-{r['tail']}",
-                    "normalized": [],
-                }
-                for r in row["relations"]
-            ],
-        }
+        return bigbio_kb_record(row_to_document(row, entity_names, relation_names))
 
     return dataset.map(convert, remove_columns=dataset.column_names, features=bigbio_kb_features())
-
-
-def bigbio_kb_features() -> datasets.Features:
-    text_list = datasets.List(datasets.Value("string"))
-    offsets = datasets.List(datasets.List(datasets.Value("int32")))
-    normalized = datasets.List({"db_name": datasets.Value("string"), "db_id": datasets.Value("string")})
-    return datasets.Features(
-        {
-            "id": datasets.Value("string"),
-            "document_id": datasets.Value("string"),
-            "passages": datasets.List(
-                {
-                    "id": datasets.Value("string"),
-                    "type": datasets.Value("string"),
-                    "text": text_list,
-                    "offsets": offsets,
-                }
-            ),
-            "entities": datasets.List(
-                {
-                    "id": datasets.Value("string"),
-                    "type": datasets.Value("string"),
-                    "text": text_list,
-                    "offsets": offsets,
-                    "normalized": normalized,
-                }
-            ),
-            "events": datasets.List(
-                {
-                    "id": datasets.Value("string"),
-                    "type": datasets.Value("string"),
-                    "trigger": {"text": text_list, "offsets": offsets},
-                    "arguments": datasets.List(
-                        {"role": datasets.Value("string"), "ref_id": datasets.Value("string")}
-                    ),
-                }
-            ),
-            "coreferences": datasets.List({"id": datasets.Value("string"), "entity_ids": text_list}),
-            "relations": datasets.List(
-                {
-                    "id": datasets.Value("string"),
-                    "type": datasets.Value("string"),
-                    "arg1_id": datasets.Value("string"),
-                    "arg2_id": datasets.Value("string"),
-                    "normalized": normalized,
-                }
-            ),
-        }
-    )
 
 
 def row_to_document(
