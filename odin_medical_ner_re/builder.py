@@ -26,7 +26,7 @@ from .gcpause import gc_paused
 from .generator import COMPLEXITY_PRESETS, MedicalTextGenerator, load_templates
 from .knowledge import load_knowledge_base
 from .literature.generator import LiteratureGenerator
-from .schema import ENTITY_TYPES, RELATION_TYPES, Document
+from .schema import ENTITY_TYPES, RELATION_TYPES, Document, struct_rows
 from .tokenize import tokens_and_tags
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test", "test_unseen")
@@ -392,18 +392,8 @@ def row_to_document(
     data = {
         "id": row["id"],
         "text": row["text"],
-        "entities": [{**e, "type": name(e["type"], entity_names)} for e in _records(row["entities"])],
-        "relations": [{**r, "type": name(r["type"], relation_names)} for r in _records(row["relations"])],
+        "entities": [{**e, "type": name(e["type"], entity_names)} for e in struct_rows(row["entities"])],
+        "relations": [{**r, "type": name(r["type"], relation_names)} for r in struct_rows(row["relations"])],
         "metadata": {k: v for k, v in (row.get("metadata") or {}).items() if k != "templates"},
     }
     return Document.from_dict(data)
-
-
-def _records(column: Any) -> list[dict[str, Any]]:
-    """A list-of-structs cell as a list of dicts (datasets may hand it over as a dict of lists)."""
-    if isinstance(column, dict):
-        keys = list(column)
-        return [
-            dict(zip(keys, values, strict=True)) for values in zip(*(column[k] for k in keys), strict=True)
-        ]
-    return list(column or [])

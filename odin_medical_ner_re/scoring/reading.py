@@ -21,6 +21,7 @@ from operator import itemgetter
 from typing import Any
 
 from ..errors import UserInputError
+from ..schema import struct_rows
 from .matching import multiset_match
 from .text import align_mentions
 
@@ -98,18 +99,14 @@ def _as_mapping(raw: Any, where: _Where) -> Mapping[str, Any]:
 
 
 def _rows(column: Any, where: _Where, name: str) -> list[Any]:
-    """A list-of-structs column as a list of items, whichever way ``datasets`` returned it."""
-    if column is None:
-        return []
-    if isinstance(column, Mapping):  # dict of lists (datasets' Sequence of a struct)
-        keys = list(column)
-        columns = [list(column[key]) for key in keys]
-        if len({len(values) for values in columns}) > 1:
-            raise UserInputError(f"{where}: the '{name}' columns have different lengths")
-        return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
-    if isinstance(column, (str, bytes)) or not isinstance(column, Iterable):
-        raise UserInputError(f"{where}: '{name}' must be a list, got {type(column).__name__}")
-    return list(column)
+    """A list-of-structs column as a list of items (:func:`~odin_medical_ner_re.schema.struct_rows`),
+    a malformed one as a user error naming the document."""
+    try:
+        return struct_rows(column)
+    except ValueError:
+        raise UserInputError(f"{where}: the '{name}' columns have different lengths") from None
+    except TypeError as err:
+        raise UserInputError(f"{where}: '{name}' {err}") from None
 
 
 def _label(value: Any, labels: Sequence[str], where: _Where, item: str) -> str:
