@@ -46,7 +46,7 @@ from .plots import (
     plot_types,
     write_plots,
 )
-from .render import render_html, render_markdown, report_blocks
+from .render import render_html, render_markdown, report_blocks, report_value
 from .report import REPORT_FILES, run_report, write_report
 from .text import DEFAULT_BLEU_SAMPLE, compression_ratio, distinct_n, self_bleu, sentence_bleu, word_tokens
 
@@ -73,6 +73,7 @@ __all__ = [
     "render_html",
     "render_markdown",
     "report_blocks",
+    "report_value",
     "run_report",
     "schema_and_offsets",
     "self_bleu",

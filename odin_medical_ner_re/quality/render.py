@@ -37,13 +37,19 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.2f}%"
 
 
-def _dig(report: Mapping[str, Any], path: str) -> Any:
+def report_value(report: Mapping[str, Any], path: str, *, scalar: bool = False) -> Any:
+    """The value at a dotted ``path`` of a report (``"diversity.self_bleu"``), None where absent.
+
+    Reports of other versions or of other datasets lack some measures, so a missing key is a
+    blank cell, not an error. ``scalar`` also gives None for a table (dict or list), for readers
+    that want figures only (the model and dataset cards).
+    """
     value: Any = report
     for key in path.split("."):
         if not isinstance(value, Mapping) or key not in value:
             return None
         value = value[key]
-    return value
+    return None if scalar and isinstance(value, (dict, list)) else value
 
 
 _SUMMARY_ROWS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
@@ -110,7 +116,7 @@ def _coverage_table(reports: Sequence[Mapping[str, Any]]) -> _Block:
         cells = []
         for r in reports:
             distinct = r["coverage"]["distinct_mentions_by_type"].get(t, 0)
-            kb = _dig(r, f"coverage.kb_concepts_used_by_type.{t}")
+            kb = report_value(r, f"coverage.kb_concepts_used_by_type.{t}")
             cells.append(
                 f"{distinct:,}" + (f"; KB {kb['used']:,}/{kb['total']:,} ({_pct(kb['share'])})" if kb else "")
             )
@@ -199,7 +205,7 @@ def report_blocks(reports: Sequence[Mapping[str, Any]], figures: Mapping[str, Fi
         _Block(
             "table",
             headers=_columns(reports),
-            rows=[[label, *(fmt(_dig(r, path)) for r in reports)] for label, path, fmt in _SUMMARY_ROWS],
+            rows=[[label, *(fmt(report_value(r, path)) for r in reports)] for label, path, fmt in _SUMMARY_ROWS],
         )
     )
 
