@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
-from ..files import check_output_file, check_output_parent, dir_mode, refuse_replacing_inputs, staging_dir
+from ..files import (
+    check_output_file,
+    check_output_parent,
+    dir_mode,
+    refuse_replacing_inputs,
+    staging_dir,
+    swap_into_place,
+)
 
 #: Copies per document at most (see the --factor error for why).
 MAX_FACTOR = 100
@@ -211,6 +218,4 @@ def _save_dataset(splits: dict[str, list[Any]], target: Path, overwrite: bool) -
     with staging_dir(parent, target.name) as staging:
         data.save_to_disk(str(staging / "data"))
         os.chmod(staging / "data", dir_mode())
-        if target.exists():
-            os.replace(target, staging / "old")
-        os.replace(staging / "data", target)
+        swap_into_place(staging / "data", target)
