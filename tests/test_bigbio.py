@@ -9,13 +9,10 @@ TEXT = "Aspirin and rash. Aspirin caused a rash in one patient."
 
 
 def _abstract() -> Document:
-    return Document(
-        "d1",
-        TEXT,
-        [Entity("T1", "Aspirin", "Drug", 0, 7), Entity("T2", "rash", "Symptom", 35, 39)],
-        [Relation("R1", "causes", "T1", "T2")],
-        metadata={"pmid": "123", "title_end": 17, "concept_ids": {"T1": ["D001241"], "T2": ["42"]}},
-    )
+    """A PubTator-like abstract: title up to offset 17, concept ids per mention."""
+    entities = [Entity("T1", "Aspirin", "Drug", 0, 7), Entity("T2", "rash", "Symptom", 35, 39)]
+    metadata = {"pmid": "123", "title_end": 17, "concept_ids": {"T1": ["D001241"], "T2": ["42"]}}
+    return Document("d1", TEXT, entities, [Relation("R1", "causes", "T1", "T2")], metadata=metadata)
 
 
 def test_an_abstract_is_a_title_and_an_abstract_passage_with_concept_ids():

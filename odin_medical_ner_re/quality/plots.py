@@ -200,30 +200,17 @@ def _bar_series(
 def plot_diversity(reports: Sequence[Mapping[str, Any]], directory: Path) -> Figure:
     plt = _pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), gridspec_kw={"width_ratios": [3, 1.4, 1.4]})
-    keys = ["distinct_1", "distinct_2", "distinct_3"]
-    _bar_series(
-        axes[0],
-        ["distinct-1", "distinct-2", "distinct-3"],
-        [(r["name"], [r["diversity"][k] or 0.0 for k in keys]) for r in reports],
-        "{:.3f}",
-    )
-    axes[0].set_title("Distinct n-grams / all n-grams\n(higher = more varied)")
-    axes[0].set_ylim(0, 1.05)
-    _bar_series(
-        axes[1],
-        ["self-BLEU-4"],
-        [(r["name"], [r["diversity"]["self_bleu"] or 0.0]) for r in reports],
-        "{:.3f}",
-    )
-    axes[1].set_title("Self-BLEU on a sample\n(lower = more varied)")
-    axes[1].set_ylim(0, 1.05)
-    _bar_series(
-        axes[2],
-        ["zlib ratio"],
-        [(r["name"], [r["diversity"]["compression_ratio"] or 0.0]) for r in reports],
-        "{:.2f}",
-    )
-    axes[2].set_title("Compression ratio\n(lower = more varied)")
+    panels = (  # labels, diversity keys, value format, title, top of the y axis (None: automatic)
+        (["distinct-1", "distinct-2", "distinct-3"], ["distinct_1", "distinct_2", "distinct_3"], "{:.3f}",
+         "Distinct n-grams / all n-grams\n(higher = more varied)", 1.05),
+        (["self-BLEU-4"], ["self_bleu"], "{:.3f}", "Self-BLEU on a sample\n(lower = more varied)", 1.05),
+        (["zlib ratio"], ["compression_ratio"], "{:.2f}", "Compression ratio\n(lower = more varied)", None),
+    )  # fmt: skip
+    for ax, (labels, keys, fmt, title, top) in zip(axes, panels, strict=True):
+        _bar_series(ax, labels, [(r["name"], [r["diversity"][k] or 0.0 for k in keys]) for r in reports], fmt)
+        ax.set_title(title)
+        if top is not None:
+            ax.set_ylim(0, top)
     return Figure(
         _save(fig, directory, "diversity.png", legend_ax=axes[0]),
         "Text diversity: distinct-n over all documents, self-BLEU-4 on a sample, zlib compression ratio.",

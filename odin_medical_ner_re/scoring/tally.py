@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import itemgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from . import matching
 from .reading import Columns, ScoredEntity, ScoredRelation
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 _TYPE = itemgetter(3)  # of a (doc, start, end, type, ...) entity
 _KEY_TYPE = itemgetter(1)  # of a relation or a (doc, type, ...) bag key
 _END = itemgetter(2)
+T = TypeVar("T")
 _TEXT_KEY_LOOSE = itemgetter(0, 2)  # a (doc, type, text) bag key without its type
 
 
@@ -56,10 +57,8 @@ def tally_entities(
     gold_loose: list[ScoredEntity] = []
     pred_loose: list[ScoredEntity] = []
     if spanless:
-        gold_loose = [entity for entity in golds if entity[1] is None]
-        pred_loose = [entity for entity in preds if entity[1] is None]
-        golds = [entity for entity in golds if entity[1] is not None]
-        preds = [entity for entity in preds if entity[1] is not None]
+        golds, gold_loose = _split_by_span(golds, _entity_has_span)
+        preds, pred_loose = _split_by_span(preds, _entity_has_span)
     ordered = gold.in_order and guess.in_order
     if ordered:  # every document was read on the common path: its identical entities are paired
         left_golds, left_preds = golds, preds
@@ -142,8 +141,8 @@ def tally_relations(
     gold_loose: list[ScoredRelation] = []
     pred_loose: list[ScoredRelation] = []
     if spanless:
-        gold_loose, golds = _split_spanless(golds)
-        pred_loose, preds = _split_spanless(preds)
+        golds, gold_loose = _split_by_span(golds, _relation_has_spans)
+        preds, pred_loose = _split_by_span(preds, _relation_has_spans)
     left_golds, left_preds = matching.multiset_match(golds, preds)
     # matched = every relation with spans minus those left over
     spanned = tally.gold - Counter(map(_KEY_TYPE, gold_loose)) if gold_loose else tally.gold
@@ -159,8 +158,14 @@ def tally_relations(
     return tally
 
 
-def _split_spanless(relations: list[ScoredRelation]) -> tuple[list[ScoredRelation], list[ScoredRelation]]:
-    """(relations with an argument without a span, the others)."""
-    loose = [r for r in relations if r[2][1] is None or r[3][1] is None]
-    return loose, [r for r in relations if r[2][1] is not None and r[3][1] is not None]
+def _split_by_span(items: list[T], has_span: Callable[[T], bool]) -> tuple[list[T], list[T]]:
+    """(items with a span, items without): only the first can match in a span mode."""
+    return [item for item in items if has_span(item)], [item for item in items if not has_span(item)]
 
+
+def _entity_has_span(entity: ScoredEntity) -> bool:
+    return entity[1] is not None
+
+
+def _relation_has_spans(relation: ScoredRelation) -> bool:
+    return relation[2][1] is not None and relation[3][1] is not None
