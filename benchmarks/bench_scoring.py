@@ -220,8 +220,10 @@ def main() -> None:
         )
     best: dict[str, tuple[float, float]] = {}
     results: dict[str, Any] = {}
-    for _ in range(args.repeat):  # rounds interleave the contenders, so load hits them alike
-        for label, run in runs.items():
+    contenders = list(runs.items())
+    for round_ in range(args.repeat):  # rounds interleave the contenders, so load hits them alike,
+        shift = round_ % len(contenders)  # and rotate them, so no one always runs first
+        for label, run in contenders[shift:] + contenders[:shift]:
             cpu, wall, results[label] = _cpu(run)
             if label not in best or cpu < best[label][0]:
                 best[label] = (cpu, wall)
