@@ -15,9 +15,12 @@ synthetic predictions and references:
   module is not timed.
 Goals (issues 5 and 18): core at least 10x faster than nervaluate and under 2 s; compute at least 5x.
 
-``--baseline FILE`` also times another version's ``scoring.py`` (e.g. ``git show
-main:odin_medical_ner_re/scoring.py > /tmp/scoring_before.py``) in the same rounds, so its
-speed-up is measured under the same load, and checks that both versions give the same reports.
+``--baseline PATH`` also times another version of the scorer in the same rounds, so its speed-up
+is measured under the same load, and checks that both versions give the same reports. PATH is
+the ``scoring/`` package folder of that version (``mkdir /tmp/before && git archive main
+odin_medical_ner_re/scoring | tar -x -C /tmp/before``, then ``--baseline
+/tmp/before/odin_medical_ner_re/scoring``), or the single ``scoring.py`` of versions before the
+package (``git show REV:odin_medical_ner_re/scoring.py > /tmp/scoring_before.py``).
 """
 
 from __future__ import annotations
@@ -134,8 +137,15 @@ def make_corpus(n_docs: int, n_entities: int = 10, seed: int = 0) -> tuple[list[
 
 
 def load_baseline(path: Path) -> ModuleType:
-    """Import another version's ``scoring.py`` as a module of this package (for its relative imports)."""
-    spec = importlib.util.spec_from_file_location("odin_medical_ner_re._baseline_scoring", path)
+    """Import another version's scorer (a ``scoring/`` folder or a ``scoring.py``) into this package,
+    for its relative imports."""
+    name = "odin_medical_ner_re._baseline_scoring"
+    if path.is_dir():
+        spec = importlib.util.spec_from_file_location(
+            name, path / "__init__.py", submodule_search_locations=[str(path)]
+        )
+    else:
+        spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"error: cannot import {path}")
     module = importlib.util.module_from_spec(spec)
@@ -166,7 +176,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="rounds; each figure is its best round")
     parser.add_argument("--skip-metric", action="store_true", help="do not time evaluate.load(...).compute")
-    parser.add_argument("--baseline", type=Path, help="another version's scoring.py to time alongside")
+    parser.add_argument("--baseline", type=Path, help="another version's scoring/ folder or scoring.py to time alongside")
     args = parser.parse_args()
 
     predictions, references = make_corpus(args.docs, args.entities, args.seed)
@@ -210,8 +220,10 @@ def main() -> None:
         )
     best: dict[str, tuple[float, float]] = {}
     results: dict[str, Any] = {}
-    for _ in range(args.repeat):  # rounds interleave the contenders, so load hits them alike
-        for label, run in runs.items():
+    contenders = list(runs.items())
+    for round_ in range(args.repeat):  # rounds interleave the contenders, so load hits them alike,
+        shift = round_ % len(contenders)  # and rotate them, so no one always runs first
+        for label, run in contenders[shift:] + contenders[:shift]:
             cpu, wall, results[label] = _cpu(run)
             if label not in best or cpu < best[label][0]:
                 best[label] = (cpu, wall)

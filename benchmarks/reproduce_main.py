@@ -42,6 +42,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from odin_medical_ner_re.files import atomic_write_text, swap_into_place
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = "recipes/configs/tiny-cpu.yaml"
 SPLITS = ("test", "test_unseen")
@@ -231,9 +233,8 @@ def main(argv: Sequence[str] | None = None, runner: Runner = run_training) -> in
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             scores = read_scores(staging / "report.json")
-            final = output / f"seed-{seed}"
-            shutil.rmtree(final, ignore_errors=True)  # only now: a failed run leaves the old results alone
-            staging.rename(final)
+            # only now: a failed run leaves the old results alone
+            swap_into_place(staging, output / f"seed-{seed}")
             runs.append(Run(seed, scores, wall))
             print(f"seed {seed}: {json.dumps(scores)} in {wall / 60:.1f} min", flush=True)
     except InputError as err:
@@ -248,9 +249,9 @@ def main(argv: Sequence[str] | None = None, runner: Runner = run_training) -> in
         f"`python recipes/train.py --config {CONFIG} --seed S` for S in {','.join(map(str, seeds))}; "
         f"strict micro-F1; {machine}\n\n{table}"
     )
-    (output / "results.md").write_text(text)
-    (output / "results.json").write_text(
-        json.dumps({"machine": machine, "runs": [vars(run) for run in runs]}, indent=2) + "\n"
+    atomic_write_text(output / "results.md", text)
+    atomic_write_text(
+        output / "results.json", json.dumps({"machine": machine, "runs": [vars(run) for run in runs]}, indent=2) + "\n"
     )
     print(text)
     return 0

@@ -47,6 +47,7 @@ from huggingface_hub.utils import validate_repo_id
 from odin_medical_ner_re import ENTITY_TYPES, RELATION_TYPES, __version__
 from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.files import file_tree, swap_into_place
+from odin_medical_ner_re.quality import report_value
 
 HUB_DIR = Path(__file__).resolve().parent
 MODEL_CARD_TEMPLATE = HUB_DIR / "templates" / "model_card.md"
@@ -321,7 +322,9 @@ def load_quality(path: str) -> dict[str, Any]:
 
 def quality_figures(report: Mapping[str, Any]) -> dict[str, Any]:
     """The :data:`QUALITY_FIGURES` of one report, led by the name of what it measured."""
-    figures = {key: value for key in QUALITY_FIGURES if (value := _lookup(report, key)) is not None}
+    figures = {
+        key: value for key in QUALITY_FIGURES if (value := report_value(report, key, scalar=True)) is not None
+    }
     if figures and report.get("name"):
         figures = {"measured": str(report["name"]), **figures}
     for split, row in (report.get("leakage") or {}).items():
@@ -329,15 +332,6 @@ def quality_figures(report: Mapping[str, Any]) -> dict[str, Any]:
             if isinstance(row, dict) and row.get(name) is not None:
                 figures[f"leakage.{split}.{name}"] = row[name]
     return figures
-
-
-def _lookup(data: Mapping[str, Any], dotted: str) -> Any:
-    value: Any = data
-    for part in dotted.split("."):
-        if not isinstance(value, Mapping) or part not in value:
-            return None
-        value = value[part]
-    return None if isinstance(value, (dict, list)) else value
 
 
 def stage_dataset(args: argparse.Namespace, repo_id: str, token: str | None) -> Path:

@@ -20,12 +20,13 @@ import datasets
 import pyarrow as pa
 
 from .arrow_rows import RowEncoder
+from .bigbio import bigbio_kb_features, bigbio_kb_record
 from .errors import UserInputError
 from .gcpause import gc_paused
 from .generator import COMPLEXITY_PRESETS, MedicalTextGenerator, load_templates
 from .knowledge import load_knowledge_base
 from .literature.generator import LiteratureGenerator
-from .schema import ENTITY_TYPES, RELATION_TYPES, Document
+from .schema import ENTITY_TYPES, RELATION_TYPES, Document, struct_rows
 from .seeds import stable_int
 from .tokenize import tokens_and_tags
 
@@ -361,96 +362,15 @@ def load_dataset(
 
 
 def to_bigbio_kb(dataset: datasets.Dataset) -> datasets.Dataset:
-    """The BigBIO ``bigbio_kb`` view of a split (passages, entities with offset lists, relations)."""
-    entity_names = dataset.features["entities"].feature["type"].names
-    relation_names = dataset.features["relations"].feature["type"].names
+    """The BigBIO ``bigbio_kb`` view of a split (passages, entities with offset lists, relations):
+    each row's :func:`~.bigbio.bigbio_kb_record`, the same record the JSONL export writes."""
+    entity_names = list(dataset.features["entities"].feature["type"].names)
+    relation_names = list(dataset.features["relations"].feature["type"].names)
 
     def convert(row: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": row["id"],
-            "document_id": row["id"],
-            "passages": [
-                {
-                    "id": f"{row['id']}-P0",
-                    "type": "note",
-                    "text": [row["text"]],
-                    "offsets": [[0, len(row["text"])]],
-                }
-            ],
-            "entities": [
-                {
-                    "id": f"{row['id']}-{e['id']}",
-                    "type": entity_names[e["type"]],
-                    "text": [e["text"]],
-                    "offsets": [[e["start"], e["end"]]],
-                    "normalized": [],
-                }
-                for e in row["entities"]
-            ],
-            "events": [],
-            "coreferences": [],
-            "relations": [
-                {
-                    "id": f"{row['id']}-{r['id']}",
-                    "type": relation_names[r["type"]],
-                    "arg1_id": f"{row['id']}-{r['head']}",
-                    "arg2_id": f"{row['id']}-{r['tail']}",
-                    "normalized": [],
-                }
-                for r in row["relations"]
-            ],
-        }
+        return bigbio_kb_record(row_to_document(row, entity_names, relation_names))
 
     return dataset.map(convert, remove_columns=dataset.column_names, features=bigbio_kb_features())
-
-
-def bigbio_kb_features() -> datasets.Features:
-    text_list = datasets.List(datasets.Value("string"))
-    offsets = datasets.List(datasets.List(datasets.Value("int32")))
-    normalized = datasets.List({"db_name": datasets.Value("string"), "db_id": datasets.Value("string")})
-    return datasets.Features(
-        {
-            "id": datasets.Value("string"),
-            "document_id": datasets.Value("string"),
-            "passages": datasets.List(
-                {
-                    "id": datasets.Value("string"),
-                    "type": datasets.Value("string"),
-                    "text": text_list,
-                    "offsets": offsets,
-                }
-            ),
-            "entities": datasets.List(
-                {
-                    "id": datasets.Value("string"),
-                    "type": datasets.Value("string"),
-                    "text": text_list,
-                    "offsets": offsets,
-                    "normalized": normalized,
-                }
-            ),
-            "events": datasets.List(
-                {
-                    "id": datasets.Value("string"),
-                    "type": datasets.Value("string"),
-                    "trigger": {"text": text_list, "offsets": offsets},
-                    "arguments": datasets.List(
-                        {"role": datasets.Value("string"), "ref_id": datasets.Value("string")}
-                    ),
-                }
-            ),
-            "coreferences": datasets.List({"id": datasets.Value("string"), "entity_ids": text_list}),
-            "relations": datasets.List(
-                {
-                    "id": datasets.Value("string"),
-                    "type": datasets.Value("string"),
-                    "arg1_id": datasets.Value("string"),
-                    "arg2_id": datasets.Value("string"),
-                    "normalized": normalized,
-                }
-            ),
-        }
-    )
 
 
 def row_to_document(
@@ -466,18 +386,8 @@ def row_to_document(
     data = {
         "id": row["id"],
         "text": row["text"],
-        "entities": [{**e, "type": name(e["type"], entity_names)} for e in _records(row["entities"])],
-        "relations": [{**r, "type": name(r["type"], relation_names)} for r in _records(row["relations"])],
+        "entities": [{**e, "type": name(e["type"], entity_names)} for e in struct_rows(row["entities"])],
+        "relations": [{**r, "type": name(r["type"], relation_names)} for r in struct_rows(row["relations"])],
         "metadata": {k: v for k, v in (row.get("metadata") or {}).items() if k != "templates"},
     }
     return Document.from_dict(data)
-
-
-def _records(column: Any) -> list[dict[str, Any]]:
-    """A list-of-structs cell as a list of dicts (datasets may hand it over as a dict of lists)."""
-    if isinstance(column, dict):
-        keys = list(column)
-        return [
-            dict(zip(keys, values, strict=True)) for values in zip(*(column[k] for k in keys), strict=True)
-        ]
-    return list(column or [])

@@ -348,7 +348,8 @@ def staging_dir(parent: str | os.PathLike[str], name: str) -> Iterator[Path]:
 
 
 def swap_into_place(staging: Path, target: Path) -> None:
-    """Rename the finished ``staging`` folder to ``target``; an old ``target`` goes only once the new one is in."""
+    """Rename the finished ``staging`` folder (or file) to ``target``; an old ``target`` goes only once
+    the new one is in."""
     if not target.exists():
         staging.rename(target)
         return
@@ -359,7 +360,7 @@ def swap_into_place(staging: Path, target: Path) -> None:
     except BaseException:
         backup.rename(target)
         raise
-    shutil.rmtree(backup, ignore_errors=True)
+    _remove(str(backup))  # a folder or a file
 
 
 # --------------------------------------------------------------------------- signals

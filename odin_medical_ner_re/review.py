@@ -32,7 +32,7 @@ from typing import Any
 
 from .errors import UserInputError
 from .files import atomic_write_text, check_output_dir, prepare_output_dir, refuse_filled_sheet
-from .quality import load_corpus, template_family
+from .quality import load_split_documents, template_family
 from .reading import read_text
 from .schema import Document, Entity
 
@@ -275,7 +275,7 @@ def write_review_sample(
     """
     check_output_dir(output, writes=REVIEW_FILES, inputs=(dataset,))
     refuse_filled_sheet(Path(output) / "review.csv", overwrite)
-    corpus = load_corpus(dataset, split=split)
+    corpus = load_split_documents(dataset, split=split)
     sample = stratified_sample(corpus.documents, n, seed)
     rows = sheet_rows(sample)
     directory = prepare_output_dir(output, writes=REVIEW_FILES, inputs=(dataset,))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,6 +162,31 @@ def _resolve_argument(arg: Any, entities: list[Entity], doc_id: str, index: int,
     raise UserInputError(
         f"document {doc_id}: relation {index} {role} {arg!r} matches no entity of the document"
     )
+
+
+def struct_rows(column: Any) -> list[Any]:
+    """A list-of-structs value (``entities``, ``relations``) as a list of items, whichever way it came.
+
+    ``datasets`` hands a ``Sequence`` of a struct over as a dict of equal-length lists, and a
+    ``List`` of a struct as a list of dicts; both mean the same rows. None is no rows. Raises
+    ``ValueError`` when the lists of a dict differ in length and ``TypeError`` for anything else
+    that is not a list of items (a string is not).
+    """
+    if column is None:
+        return []
+    if isinstance(column, Mapping):
+        keys = list(column)
+        columns = [_column_list(column[key], f"column {key!r}") for key in keys]
+        if len({len(values) for values in columns}) > 1:
+            raise ValueError(f"the columns {keys} have different lengths")
+        return [dict(zip(keys, values, strict=True)) for values in zip(*columns, strict=True)]
+    return _column_list(column, "")
+
+
+def _column_list(values: Any, what: str) -> list[Any]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(f"{what + ' ' if what else ''}must be a list, got {type(values).__name__}")
+    return list(values)
 
 
 def validate(doc: Document) -> list[str]:

@@ -15,10 +15,10 @@ from odin_medical_ner_re.benchmarks.export import (
     documents_of,
     read_bigbio_jsonl,
     read_pubtator_documents,
-    to_bigbio_kb,
     write_bigbio_jsonl,
     write_pubtator_documents,
 )
+from odin_medical_ner_re.bigbio import bigbio_kb_record
 from odin_medical_ner_re.builder import document_to_example, features
 from odin_medical_ner_re.builder import to_bigbio_kb as builder_bigbio
 from odin_medical_ner_re.errors import UserInputError
@@ -65,7 +65,7 @@ def test_synthetic_bigbio_round_trip(tmp_path: Path, synthetic: list[Document], 
 
 
 def test_bigbio_records_agree_with_the_builder(synthetic_split: datasets.Dataset) -> None:
-    ours = [to_bigbio_kb(d) for d in documents_of(synthetic_split)]
+    ours = [bigbio_kb_record(d) for d in documents_of(synthetic_split)]
     assert ours == list(builder_bigbio(synthetic_split))
 
 

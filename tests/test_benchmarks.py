@@ -24,7 +24,8 @@ from odin_medical_ner_re.benchmarks import (
     score_document_pairs,
 )
 from odin_medical_ner_re.benchmarks import ade as ade_module
-from odin_medical_ner_re.benchmarks.corpus import DEFAULT_ROOT, ENV_VAR, split_ids
+from odin_medical_ner_re.benchmarks import corpus as corpus_module
+from odin_medical_ner_re.benchmarks.corpus import DEFAULT_ROOT, ENV_VAR, checkout_root, split_ids
 from odin_medical_ner_re.benchmarks.labels import label_table_markdown
 from odin_medical_ner_re.builder import features, features_for
 from odin_medical_ner_re.errors import UserInputError
@@ -330,3 +331,20 @@ def test_a_truncated_or_empty_corpus_copy_is_refused(tmp_path: Path) -> None:
     (folder / "NCBItestset_corpus.txt").write_text("", encoding="utf-8")
     with pytest.raises(UserInputError, match="holds no documents"):
         load_benchmark_documents("ncbi_disease", data_dir=tmp_path, allow_subset=True)
+
+
+def test_the_default_corpus_folder_exists_only_beside_a_source_checkout(tmp_path: Path) -> None:
+    checkout = tmp_path / "repo"
+    (checkout / "odin_medical_ner_re").mkdir(parents=True)
+    (checkout / "pyproject.toml").write_text("[project]\n")
+    assert checkout_root(checkout / "odin_medical_ner_re") == tmp_path / "shared" / "benchmarks"
+    wheel = tmp_path / "site-packages" / "odin_medical_ner_re"
+    wheel.mkdir(parents=True)
+    assert checkout_root(wheel) is None
+
+
+def test_an_installed_package_asks_for_the_corpus_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setattr(corpus_module, "DEFAULT_ROOT", None)
+    with pytest.raises(UserInputError, match=f"installed package has no default.*{ENV_VAR}"):
+        corpus_module.resolve_corpus_dir(CORPORA["biored"])

@@ -110,3 +110,19 @@ def test_a_link_is_written_through_not_replaced(tmp_path: Path) -> None:
     (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
     files.atomic_write_text(files.check_output_file(tmp_path / "link.json"), "new")
     assert (tmp_path / "link.json").is_symlink() and (tmp_path / "real.json").read_text() == "new"
+
+
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_swap_into_place_replaces_the_old_output_and_leaves_no_backup(tmp_path: Path, kind: str) -> None:
+    target, staging = tmp_path / "out", tmp_path / ".out.staging"
+    if kind == "folder":
+        target.mkdir()
+        (target / "old.txt").write_text("old")
+        staging.mkdir()
+        (staging / "new.txt").write_text("new")
+    else:
+        target.write_text("old")
+        staging.write_text("new")
+    files.swap_into_place(staging, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (target / "new.txt" if kind == "folder" else target).read_text() == "new"

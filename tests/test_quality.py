@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import random
 import re
-import zlib
 from pathlib import Path
 
 import pytest
@@ -14,14 +12,10 @@ import pytest
 from odin_medical_ner_re.cli import main
 from odin_medical_ner_re.knowledge import load_knowledge_base
 from odin_medical_ner_re.quality import (
-    Corpus,
-    compression_ratio,
+    SplitDocuments,
     compute_report,
     distinct_n,
-    load_corpus,
-    self_bleu,
-    sentence_bleu,
-    word_tokens,
+    load_split_documents,
 )
 from odin_medical_ner_re.schema import Document, Entity, Relation, save_documents
 
@@ -91,12 +85,8 @@ def kb():
 @pytest.fixture(scope="module")
 def report(kb):
     docs = fixture_documents()
-    corpus = Corpus("fixture", {"train": docs[:2], "test": docs[2:]}, "test")
+    corpus = SplitDocuments("fixture", {"train": docs[:2], "test": docs[2:]}, "test")
     return compute_report(corpus, kb)
-
-
-def test_tokens_are_lowercased_words_and_punctuation():
-    assert word_tokens("Start metformin for T2DM.") == ["start", "metformin", "for", "t2dm", "."]
 
 
 def test_distinct_n_by_hand(report):
@@ -105,42 +95,6 @@ def test_distinct_n_by_hand(report):
     assert report["diversity"]["distinct_2"] == pytest.approx(10 / 14)
     assert report["diversity"]["distinct_3"] == pytest.approx(7 / 10)
     assert distinct_n([["a"]], 2) is None
-
-
-def test_compression_ratio_definition_and_direction():
-    texts = ["Start metformin for T2DM.", "Aspirin for flu."]
-    raw = "\n".join(texts).encode()
-    assert compression_ratio(texts) == pytest.approx(len(raw) / len(zlib.compress(raw, 9)))
-    varied = [" ".join(random.Random(i).choice("abcdefghij") * 3 for _ in range(40)) for i in range(20)]
-    assert compression_ratio(["the same note again."] * 200) > compression_ratio(varied)
-    assert compression_ratio([]) is None
-
-
-def test_sentence_bleu_by_hand():
-    hyp = ["the", "cat", "sat", "on", "the", "mat"]
-    ref = ["the", "cat", "is", "on", "the", "mat"]
-    # p1 5/6, p2 3/5, p3 1/4, p4 no match -> 0.1/3 (smoothing); equal lengths: no brevity penalty
-    expected = (5 / 6 * 3 / 5 * 1 / 4 * 0.1 / 3) ** 0.25
-    assert sentence_bleu(hyp, [ref]) == pytest.approx(expected)
-    assert sentence_bleu(ref, [ref]) == pytest.approx(1.0)
-    # brevity: hypothesis of 3 tokens against a reference of 6
-    assert sentence_bleu(["the", "cat", "is"], [ref]) == pytest.approx(math.exp(1 - 6 / 3) * 1.0)
-
-
-def test_self_bleu_by_hand():
-    docs = [list("abcd"), list("abcd"), list("efgh")]
-    third = (0.1 / 4 * 0.1 / 3 * 0.1 / 2 * 0.1 / 1) ** 0.25
-    score, used = self_bleu(docs)
-    assert used == 3
-    assert score == pytest.approx((1 + 1 + third) / 3)
-    assert self_bleu([list("abcd")]) == (None, 1)
-
-
-def test_self_bleu_matches_brute_force():
-    rng = random.Random(3)
-    docs = [[rng.choice("abcde") for _ in range(rng.randint(3, 12))] for _ in range(25)]
-    brute = sum(sentence_bleu(d, docs[:i] + docs[i + 1 :]) for i, d in enumerate(docs)) / len(docs)
-    assert self_bleu(docs)[0] == pytest.approx(brute)
 
 
 def test_distributions_by_hand(report):
@@ -207,7 +161,7 @@ def test_leakage_and_templates_by_hand(report):
 
 
 def test_no_kb_still_reports(kb):
-    report = compute_report(Corpus("x", {"all": fixture_documents()}), None, kb_problem="broken")
+    report = compute_report(SplitDocuments("x", {"all": fixture_documents()}), None, kb_problem="broken")
     assert report["knowledge_base"] == {"available": False, "problem": "broken"}
     assert "kb_edge_share" not in report["consistency"]
     assert report["leakage"] is None
@@ -215,9 +169,9 @@ def test_no_kb_still_reports(kb):
 
 def test_json_file_is_split_by_metadata(tmp_path):
     path = save_documents(fixture_documents(), tmp_path / "docs.jsonl")
-    corpus = load_corpus(str(path))
+    corpus = load_split_documents(str(path))
     assert {k: len(v) for k, v in corpus.splits.items()} == {"train": 2, "test": 2}
-    assert len(load_corpus(str(path), split="test").documents) == 2
+    assert len(load_split_documents(str(path), split="test").documents) == 2
 
 
 def test_saved_dataset_folder(tmp_path):
@@ -234,7 +188,7 @@ def test_saved_dataset_folder(tmp_path):
         }
     )
     data.save_to_disk(str(tmp_path / "saved"))
-    corpus = load_corpus(str(tmp_path / "saved"))
+    corpus = load_split_documents(str(tmp_path / "saved"))
     assert [d.id for d in corpus.splits["train"]] == ["d1", "d2"]
     assert corpus.splits["test"][0].entities[1].type == "Disease"
     assert corpus.splits["test"][0].metadata["templates"] == ["treats.plan.0"]

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from odin_medical_ner_re.errors import UserInputError
-from odin_medical_ner_re.schema import Document, Entity, Relation, load_documents, save_documents, validate
+from odin_medical_ner_re.schema import (
+    Document,
+    Entity,
+    Relation,
+    load_documents,
+    save_documents,
+    struct_rows,
+    validate,
+)
 
 TEXT = "Metformin for type 2 diabetes."
 
@@ -179,3 +187,16 @@ def test_hostile_json_is_one_user_error(tmp_path, content, message):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(UserInputError, match=message):
         load_documents(path)
+
+
+def test_struct_rows_reads_both_shapes_datasets_hands_over():
+    as_dicts = [{"id": "T1", "start": 0}, {"id": "T2", "start": 5}]
+    assert struct_rows({"id": ["T1", "T2"], "start": [0, 5]}) == as_dicts
+    assert struct_rows(as_dicts) == as_dicts and struct_rows(tuple(as_dicts)) == as_dicts
+    assert struct_rows(None) == [] and struct_rows({}) == [] and struct_rows([]) == []
+    with pytest.raises(ValueError, match="different lengths"):
+        struct_rows({"id": ["T1", "T2"], "start": [0]})
+    with pytest.raises(TypeError, match="column 'start' must be a list, got int"):
+        struct_rows({"id": ["T1"], "start": 0})
+    with pytest.raises(TypeError, match="must be a list, got str"):
+        struct_rows("T1")

@@ -6,7 +6,6 @@ import math
 import random
 import re
 import warnings
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -14,7 +13,6 @@ from nervaluate import Evaluator
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
-from odin_medical_ner_re import scoring
 from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.schema import Document, Entity, Relation
 from odin_medical_ner_re.scoring import (
@@ -25,7 +23,9 @@ from odin_medical_ner_re.scoring import (
     bio_to_spans,
     flatten,
     format_report,
+    matching,
     normalize_text,
+    reading,
     score_documents,
 )
 
@@ -229,16 +229,16 @@ def test_scores_are_never_nan_and_the_empty_convention_holds():
 def test_overlap_search_visits_neighbours_only(monkeypatch):
     """Structural check, not a timing: work per prediction stays constant as documents grow."""
     visits = [0]
-    sweep, overlaps = scoring._sweep, scoring._overlaps
+    sweep, overlaps = matching.sweep, matching.overlaps
 
     class CountingList(list):
         def __getitem__(self, index):
             visits[0] += 1
             return super().__getitem__(index)
 
-    monkeypatch.setattr(scoring, "_sweep", lambda golds, preds: sweep(CountingList(golds), preds))
+    monkeypatch.setattr(matching, "sweep", lambda golds, preds: sweep(CountingList(golds), preds))
     monkeypatch.setattr(
-        scoring, "_overlaps", lambda golds, preds, tally: overlaps(CountingList(golds), preds, tally)
+        matching, "overlaps", lambda golds, preds, tally: overlaps(CountingList(golds), preds, tally)
     )
 
     def work(n: int) -> int:
@@ -458,7 +458,7 @@ def test_accepts_documents_dataset_rows_and_label_indices():
         },
         "relations": {"type": [0], "head": ["E1"], "tail": ["E2"]},
     }
-    as_row_list = dict(as_row, entities=scoring._rows(as_row["entities"], None, "entities"))
+    as_row_list = dict(as_row, entities=reading._rows(as_row["entities"], None, "entities"))
     report = score_documents([as_row, as_row_list], [as_document, as_document])
     assert all(v == 1.0 for k, v in flatten(report).items() if k != "unaligned")
     custom = dict(as_row, entities=dict(as_row["entities"], type=[0, 1]))
@@ -546,15 +546,3 @@ def test_format_report_and_flatten_cover_every_mode_and_type():
         "ner_ent_type_f1", "ner_strict_macro_f1", "re_strict_f1", "re_boundaries_f1", "re_strict_macro_f1",
     ]  # fmt: skip
     assert set(required) <= set(flat)
-
-
-def test_multiset_matching_equals_counter_arithmetic():
-    """The set-algebra matcher against the obvious multiset definition, repeats included."""
-    for case in range(200):
-        rng = random.Random(case)
-        gold = [(rng.randrange(3), rng.choice("ab"), rng.randrange(4)) for _ in range(rng.randint(0, 12))]
-        pred = [(rng.randrange(3), rng.choice("ab"), rng.randrange(4)) for _ in range(rng.randint(0, 12))]
-        left_gold, left_pred = scoring._multiset_match(gold, pred)
-        common = Counter(gold) & Counter(pred)
-        assert Counter(left_gold) == Counter(gold) - common
-        assert Counter(left_pred) == Counter(pred) - common

@@ -245,12 +245,12 @@ def test_dataset_streaming_reads_the_same_corpus(
     knowledge_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """TRL's ``--dataset_streaming``: the notes are generated on the fly, the documents are the same."""
-    from odin_medical_ner_re.training.data import load_corpus
+    from odin_medical_ner_re.training.data import load_training_data
 
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
     sizes = {"num_train": 3, "num_validation": 2, "num_test": 2, "num_test_unseen": 2}
-    built = load_corpus(DataArguments(**sizes))
-    streamed = load_corpus(DataArguments(dataset_streaming=True, **sizes))
+    built = load_training_data(DataArguments(**sizes))
+    streamed = load_training_data(DataArguments(dataset_streaming=True, **sizes))
     assert streamed.splits == built.splits and streamed.entity_types == built.entity_types
     assert [len(docs) for docs in streamed.splits.values()] == [3, 2, 2, 2]
 

@@ -25,6 +25,7 @@ Metadata keys (all optional except ``corpus`` and ``split``):
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -39,12 +40,27 @@ from .pubtator import PubTatorDocument, read_pubtator
 ENV_VAR = "ODIN_BENCHMARKS_DIR"
 #: Set to 1 to accept corpus files whose counts differ from the originals (never an empty split).
 ALLOW_SUBSET_VAR = "ODIN_BENCHMARKS_ALLOW_SUBSET"
-#: Default root: ``../shared/benchmarks`` next to the repository (this file is
-#: ``<repo>/odin_medical_ner_re/benchmarks/corpus.py``).
-DEFAULT_ROOT = (Path(__file__).resolve().parents[2] / ".." / "shared" / "benchmarks").resolve()
 SPLIT_ORDER: tuple[str, ...] = ("train", "validation", "test")
 #: Id values that mean "not normalized" in the PubTator corpora.
 NO_ID: frozenset[str] = frozenset({"", "-", "-1"})
+
+
+def checkout_root(package: Path) -> Path | None:
+    """``shared/benchmarks`` beside the source checkout that holds ``package``, or None.
+
+    The corpora are never package data (licences, size), so only a source checkout has a
+    natural place for them: its neighbour ``../shared/benchmarks``. An installed wheel lives in
+    site-packages, where no such neighbour means anything; there the corpora are named by
+    ``$ODIN_BENCHMARKS_DIR`` or ``data_dir`` (:func:`resolve_corpus_dir` says so).
+    """
+    checkout = package.parent
+    if not (checkout / "pyproject.toml").is_file():
+        return None
+    return (checkout.parent / "shared" / "benchmarks").resolve()
+
+
+#: Default root when neither ``data_dir`` nor ``$ODIN_BENCHMARKS_DIR`` is given (None outside a checkout).
+DEFAULT_ROOT: Path | None = checkout_root(Path(str(importlib.resources.files("odin_medical_ner_re"))).resolve())
 
 Loader = Callable[[Path, "Corpus"], dict[str, list[Document]]]
 
@@ -109,7 +125,7 @@ def check_counts(
 def resolve_corpus_dir(corpus: Corpus, data_dir: str | os.PathLike[str] | None = None) -> Path:
     """The folder holding ``corpus``'s original files.
 
-    ``data_dir`` (else ``$ODIN_BENCHMARKS_DIR``, else ``../shared/benchmarks``) may be that folder
+    ``data_dir`` (else ``$ODIN_BENCHMARKS_DIR``, else :data:`DEFAULT_ROOT`) may be that folder
     itself or the root holding one folder per corpus (``bc5cdr/``, ``biored/``, ...): both are
     accepted because users copy a single corpus as often as the whole collection.
     """
@@ -117,8 +133,13 @@ def resolve_corpus_dir(corpus: Corpus, data_dir: str | os.PathLike[str] | None =
         root, origin = Path(data_dir), "the data_dir argument"
     elif os.environ.get(ENV_VAR):
         root, origin = Path(os.environ[ENV_VAR]), f"${ENV_VAR}"
+    elif DEFAULT_ROOT is not None:
+        root, origin = DEFAULT_ROOT, "the default ../shared/benchmarks beside the source checkout"
     else:
-        root, origin = DEFAULT_ROOT, "the default ../shared/benchmarks"
+        raise UserInputError(
+            f"benchmark {corpus.name!r}: no corpus folder given and an installed package has no default; "
+            f"pass data_dir (--data-dir) or set {ENV_VAR} to the folder holding {corpus.folder}/"
+        )
     candidates = [root / corpus.folder, root]
     for candidate in candidates:
         if candidate.is_dir() and any((candidate / name).is_file() for name in corpus.files):

@@ -13,22 +13,23 @@ evaluation scripts read. What each format cannot carry, stated once:
   (the concept ids are, in ``normalized``); entity offsets with several fragments are read
   back as the span covering them.
 
-A BigBIO record keeps the builder's conventions (``builder.to_bigbio_kb``): entity and relation
-ids are prefixed with the document id, a synthetic note is one passage of type ``note``, a
-PubTator abstract is a ``title`` and an ``abstract`` passage.
+A BigBIO record is :func:`~odin_medical_ner_re.bigbio.bigbio_kb_record`, the converter behind the
+builder's ``to_bigbio_kb`` view too: entity and relation ids are prefixed with the document id, a
+synthetic note is one passage of type ``note``, a PubTator abstract is a ``title`` and an
+``abstract`` passage.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import datasets
 
+from ..bigbio import bigbio_kb_record
 from ..builder import row_to_document
 from ..errors import UserInputError
 from ..files import atomic_open, check_output_file
@@ -36,24 +37,6 @@ from ..reading import read_text
 from ..schema import Document, Entity, Relation
 from .corpus import Corpus, from_pubtator
 from .pubtator import PubTatorDocument, PubTatorMention, PubTatorRelation, read_pubtator, write_pubtator
-
-_DB_PREFIXES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^(MESH:)?[CD]\d+$"), "MESH"),
-    (re.compile(r"^OMIM:"), "OMIM"),
-    (re.compile(r"^rs\d+$"), "dbSNP"),
-    (re.compile(r"^CVCL_"), "Cellosaurus"),
-)
-
-
-def _db_name(concept_id: str, entity_type: str) -> str:
-    """Informational database name for BigBIO's ``normalized`` (reading back uses ``db_id`` only)."""
-    for pattern, name in _DB_PREFIXES:
-        if pattern.match(concept_id):
-            return name
-    if concept_id.isdigit():
-        return "NCBITaxon" if entity_type == "OrganismTaxon" else "NCBIGene"
-    return "unknown"
-
 
 # --------------------------------------------------------------------------- inputs
 
@@ -70,58 +53,12 @@ def documents_of(split: datasets.Dataset | Iterable[Document]) -> list[Document]
 # --------------------------------------------------------------------------- BigBIO kb
 
 
-def _passages(doc: Document) -> list[dict[str, Any]]:
-    title_end = doc.metadata.get("title_end")
-    if isinstance(title_end, int) and 0 < title_end < len(doc.text) and doc.text[title_end] == " ":
-        pieces = [("title", 0, title_end), ("abstract", title_end + 1, len(doc.text))]
-    else:
-        pieces = [(str(doc.metadata.get("passage_type") or "note"), 0, len(doc.text))]
-    return [
-        {"id": f"{doc.id}-P{i}", "type": kind, "text": [doc.text[start:end]], "offsets": [[start, end]]}
-        for i, (kind, start, end) in enumerate(pieces)
-    ]
-
-
-def to_bigbio_kb(doc: Document) -> dict[str, Any]:
-    """One ``bigbio_kb`` record (ids prefixed with the document id, as the builder does)."""
-    concept_ids = doc.metadata.get("concept_ids") or {}
-    return {
-        "id": doc.id,
-        "document_id": str(doc.metadata.get("pmid") or doc.id),
-        "passages": _passages(doc),
-        "entities": [
-            {
-                "id": f"{doc.id}-{e.id}",
-                "type": e.type,
-                "text": [e.text],
-                "offsets": [[e.start, e.end]],
-                "normalized": [
-                    {"db_name": _db_name(c, e.type), "db_id": c} for c in concept_ids.get(e.id, [])
-                ],
-            }
-            for e in doc.entities
-        ],
-        "events": [],
-        "coreferences": [],
-        "relations": [
-            {
-                "id": f"{doc.id}-{r.id}",
-                "type": r.type,
-                "arg1_id": f"{doc.id}-{r.head}",
-                "arg2_id": f"{doc.id}-{r.tail}",
-                "normalized": [],
-            }
-            for r in doc.relations
-        ],
-    }
-
-
 def write_bigbio_jsonl(split: datasets.Dataset | Iterable[Document], path: str | os.PathLike[str]) -> Path:
     """Write one ``bigbio_kb`` record per line."""
     target = check_output_file(path)
     with atomic_open(target) as handle:
         for doc in documents_of(split):
-            handle.write(json.dumps(to_bigbio_kb(doc), ensure_ascii=False) + "\n")
+            handle.write(json.dumps(bigbio_kb_record(doc), ensure_ascii=False) + "\n")
     return target
 
 
@@ -255,7 +192,6 @@ __all__ = [
     "from_bigbio_kb",
     "read_bigbio_jsonl",
     "read_pubtator_documents",
-    "to_bigbio_kb",
     "to_pubtator",
     "write_bigbio_jsonl",
     "write_pubtator_documents",

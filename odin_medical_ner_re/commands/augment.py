@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
-from ..files import check_output_file, check_output_parent, dir_mode, refuse_replacing_inputs, staging_dir
+from ..files import (
+    check_output_file,
+    check_output_parent,
+    dir_mode,
+    refuse_replacing_inputs,
+    staging_dir,
+    swap_into_place,
+)
 
 #: Copies per document at most (see the --factor error for why).
 MAX_FACTOR = 100
@@ -79,7 +86,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..augment import augment_documents, parse_strategies
     from ..knowledge import load_knowledge_base
-    from ..quality import load_corpus
+    from ..quality import load_split_documents
 
     strategies = parse_strategies(args.strategies)
     if args.factor < 1:
@@ -90,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
             "set of rewordings and substitutions, so more copies of a note mostly repeat earlier ones"
         )
     _check_output(args.input, args.output, args.overwrite)
-    corpus = load_corpus(args.input)
+    corpus = load_split_documents(args.input)
     split = args.split or ("train" if "train" in corpus.splits else None)
     if split and split not in corpus.splits:
         raise UserInputError(f"{args.input}: no split {split!r}; available: {', '.join(corpus.splits)}")
@@ -211,6 +218,4 @@ def _save_dataset(splits: dict[str, list[Any]], target: Path, overwrite: bool) -
     with staging_dir(parent, target.name) as staging:
         data.save_to_disk(str(staging / "data"))
         os.chmod(staging / "data", dir_mode())
-        if target.exists():
-            os.replace(target, staging / "old")
-        os.replace(staging / "data", target)
+        swap_into_place(staging / "data", target)

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class Corpus:
-    """Documents per split plus the label set the prompt names."""
+class TrainingData:
+    """Documents per split plus the label set the prompt names (what a training run reads)."""
 
     splits: dict[str, list[Document]]
     entity_types: list[str]
@@ -76,14 +76,14 @@ def data_source(args: DataArguments) -> tuple[str, str]:
     )
 
 
-def load_corpus(args: DataArguments) -> Corpus:
+def load_training_data(args: DataArguments) -> TrainingData:
     """Documents for every split named by ``args``, from whichever source it gives."""
     from ..builder import load_dataset, row_to_document
 
     kind, value = data_source(args)
     if kind == "documents":
         docs = load_documents(Path(value))
-        return Corpus({args.dataset_train_split: docs}, list(ENTITY_TYPES), list(RELATION_TYPES))
+        return TrainingData({args.dataset_train_split: docs}, list(ENTITY_TYPES), list(RELATION_TYPES))
     if kind == "benchmark":
         from ..benchmarks import load_benchmark
 
@@ -99,7 +99,11 @@ def load_corpus(args: DataArguments) -> Corpus:
         name: [row_to_document(row, entity_types, relation_types) for row in split]
         for name, split in dataset.items()
     }
-    return Corpus(splits, entity_types, relation_types)
+    return TrainingData(splits, entity_types, relation_types)
+
+
+#: The former name, still imported by ``recipes/evaluate_model.py``.
+load_corpus = load_training_data
 
 
 # --------------------------------------------------------------------------- pseudo names

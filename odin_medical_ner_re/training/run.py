@@ -28,8 +28,8 @@ from .backends import (
     unsloth_gradient_checkpointing,
 )
 from .data import (
-    Corpus,
-    load_corpus,
+    TrainingData,
+    load_training_data,
     sft_examples,
     tokenized_tag_examples,
     with_renamed_copies,
@@ -192,7 +192,7 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
     }
     if not tiny:  # a missing download or extra fails now, not after the corpus is built
         model, tokenizer = load_model_and_tokenizer(model_args, backend, **load)
-    corpus = load_corpus(data_args)
+    corpus = load_training_data(data_args)
     missing = [name for name in data_args.evaluate_splits or [] if name not in corpus.splits]
     if missing:  # found now, not after an hour of training
         raise UserInputError(
@@ -294,7 +294,7 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
 
 
 def evaluate_splits(
-    model: Any, tokenizer: Any, corpus: Corpus, data_args: DataArguments, output_dir: Path,
+    model: Any, tokenizer: Any, corpus: TrainingData, data_args: DataArguments, output_dir: Path,
     report_name: str = "report.json",
 ) -> dict[str, Any]:
     """Score each split of ``data_args.evaluate_splits``; write ``report.json`` and print tables."""
