@@ -10,13 +10,23 @@ reproduces. Runs are subprocesses with their own caches, as in ``test_training.p
 from __future__ import annotations
 
 import json
+import os
 import runpy
 import shlex
 import sys
 from pathlib import Path
 
 import pytest
-from test_training import TINY_CONFIG, TINY_RUN, explain, run, run_env
+from test_training import (
+    TINY_CONFIG,
+    TINY_RUN,
+    UNSLOTH_STUB,
+    error_lines,
+    explain,
+    run,
+    run_env,
+    save_pretrained_folder,
+)
 
 from odin_medical_ner_re import cli
 
@@ -140,3 +150,32 @@ def test_train_through_the_script_gives_the_same_model(trained: tuple[Path, Path
     assert proc.returncode == 0, explain(proc)
     for name in ("model.safetensors", "report.json", "tokenizer.json"):
         assert (script_output / name).read_bytes() == (output / name).read_bytes(), name
+
+
+def test_train_imports_unsloth_before_transformers(tmp_path: Path) -> None:
+    """The command settles the backend before the recipe parser imports TRL, as the script does.
+
+    With the stand-in ``unsloth`` and a GPU reported, loading fails the way a CUDA problem does:
+    one line, exit 2, and the stand-in saw transformers, trl and peft not yet loaded.
+    """
+    pretrained = save_pretrained_folder(tmp_path / "pretrained")
+    log = tmp_path / "unsloth.jsonl"
+    config = ROOT / "recipes" / "configs" / "llama-3.2-1b-unsloth.yaml"
+    argv = ["train", "--config", str(config), "--model_name_or_path", str(pretrained), "--use_cpu", "true",
+            "--bf16", "false", "--output_dir", str(tmp_path / "out")]
+    wrapper = (
+        "import sys\n"
+        "from odin_medical_ner_re.training import launch\n"
+        "launch.cuda_available = lambda: True\n"
+        "from odin_medical_ner_re.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    env = run_env(tmp_path, UNSLOTH_STUB_LOG=str(log), UNSLOTH_STUB_FAIL="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(UNSLOTH_STUB), env.get("PYTHONPATH", "")])
+    proc = run([sys.executable, "-c", wrapper, *argv], env)
+    assert proc.returncode == 2, explain(proc)
+    assert "Traceback" not in proc.stderr + proc.stdout, explain(proc)
+    (line,) = error_lines(proc)
+    assert f"cannot load model {str(pretrained)!r}: RuntimeError: CUDA error" in line
+    first = json.loads(log.read_text().splitlines()[0])
+    assert first == {"event": "import", "already_loaded": []}
