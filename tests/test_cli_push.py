@@ -8,24 +8,18 @@ staged folders hold. Nothing here reaches the network.
 
 from __future__ import annotations
 
-import runpy
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from test_hub_push import FAKE_TOKEN, RefusingApi
 
 from odin_medical_ner_re import cli
 from odin_medical_ner_re.hub import tokens
 from odin_medical_ner_re.hub import upload as hub_upload
 
 SCRIPT = Path(__file__).resolve().parents[1] / "hub" / "push.py"
-FAKE_TOKEN = "hf_FAKEtoken0123456789abcdefghijklmnop"
 SMALL = ["--num-train", "12", "--num-validation", "3", "--num-test", "3", "--num-test-unseen", "3"]
-
-
-class RefusingApi:
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        raise AssertionError("HfApi must not be used here")
 
 
 @pytest.fixture(autouse=True)
@@ -34,13 +28,8 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tokens, "get_token", lambda: None)
     monkeypatch.setattr(hub_upload, "HfApi", RefusingApi)
 
-
-def run_script(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
-    """``python hub/push.py argv``, in this process."""
-    monkeypatch.setattr(sys, "argv", [str(SCRIPT), *argv])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(str(SCRIPT), run_name="__main__")
-    return int(exit_info.value.code or 0)
+#: The ``run_script`` fixture (conftest): ``python PATH ARGV`` in this process, its exit code.
+Runner = Callable[[Path, list[str]], int]
 
 
 def run_cli(argv: list[str]) -> int:
@@ -61,11 +50,11 @@ def _tree(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.parametrize("argv", [[], ["dataset"], ["model"], ["upload"]], ids=["push", "dataset", "model", "upload"])
 def test_help_is_the_scripts(
-    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    argv: list[str], run_script: Runner, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_cli([*argv, "--help"]) == 0
     through_cli = capsys.readouterr().out
-    assert run_script([*argv, "--help"], monkeypatch) == 0
+    assert run_script(SCRIPT, [*argv, "--help"]) == 0
     through_script = capsys.readouterr().out
     assert through_cli.startswith(" ".join(["usage: odin-ner-re push", *argv]))
     assert through_cli.split("\n\n", 1)[1] == through_script.split("\n\n", 1)[1]
@@ -73,9 +62,9 @@ def test_help_is_the_scripts(
 
 
 def test_dry_run_stages_the_scripts_folder(
-    cache_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cache_dir: str, tmp_path: Path, run_script: Runner, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_script(_dataset(tmp_path / "script", cache_dir, "--dry-run"), monkeypatch) == 0
+    assert run_script(SCRIPT, _dataset(tmp_path / "script", cache_dir, "--dry-run")) == 0
     script_out = capsys.readouterr().out
     assert run_cli(_dataset(tmp_path / "cli", cache_dir, "--dry-run")) == 0
     cli_out = capsys.readouterr().out
@@ -87,12 +76,16 @@ def test_dry_run_stages_the_scripts_folder(
 
 
 def test_offline_upload_fails_alike_and_names_the_retry_command(
-    cache_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cache_dir: str,
+    tmp_path: Path,
+    run_script: Runner,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(tokens, "get_token", lambda: FAKE_TOKEN)
     assert run_cli(_dataset(tmp_path / "cli", cache_dir)) == 1
     cli_err = capsys.readouterr().err
-    assert run_script(_dataset(tmp_path / "script", cache_dir), monkeypatch) == 1
+    assert run_script(SCRIPT, _dataset(tmp_path / "script", cache_dir)) == 1
     script_err = capsys.readouterr().err
     assert cli_err.startswith("error: HF_HUB_OFFLINE is set") and len(cli_err.splitlines()) == 1
     assert f"`odin-ner-re push upload {tmp_path / 'cli'} --repo-id" in cli_err
@@ -115,14 +108,18 @@ def test_offline_upload_fails_alike_and_names_the_retry_command(
     ],
 )
 def test_mistakes_are_the_scripts_one_error_line(
-    argv: list[str], named: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    named: str,
+    tmp_path: Path,
+    run_script: Runner,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
     monkeypatch.chdir(tmp_path)
     assert run_cli(argv) == 2
     err = capsys.readouterr().err
-    assert run_script(argv, monkeypatch) == 2
+    assert run_script(SCRIPT, argv) == 2
     assert err == capsys.readouterr().err
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and named in err, err
     assert not (tmp_path / "hub-staging").exists()

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import os
-import runpy
 import shlex
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,13 +38,8 @@ SHORT = shlex.split(
     "--max_new_tokens 16"
 )
 
-
-def run_script(path: Path, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
-    """The script itself, in this process (``python path argv``), returning its exit code."""
-    monkeypatch.setattr(sys, "argv", [str(path), *argv])
-    with pytest.raises(SystemExit) as exit_info:
-        runpy.run_path(str(path), run_name="__main__")
-    return int(exit_info.value.code or 0)
+#: The ``run_script`` fixture (conftest): ``python PATH ARGV`` in this process, its exit code.
+Runner = Callable[[Path, list[str]], int]
 
 
 def run_cli(argv: list[str]) -> int:
@@ -56,11 +51,11 @@ def run_cli(argv: list[str]) -> int:
 
 @pytest.mark.parametrize("command", list(SCRIPTS))
 def test_help_lists_the_scripts_settings(
-    command: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    command: str, run_script: Runner, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_cli([command, "--help"]) == 0
     through_cli = capsys.readouterr().out
-    assert run_script(SCRIPTS[command], ["--help"], monkeypatch) == 0
+    assert run_script(SCRIPTS[command], ["--help"]) == 0
     through_script = capsys.readouterr().out
     assert through_cli.startswith(f"usage: odin-ner-re {command} [-h] [--dataset_name DATASET_NAME]")
     # the usage block wraps by the program's name; the settings after it are the same, word for word
@@ -92,12 +87,12 @@ def _mistakes(tmp_path: Path) -> dict[str, tuple[str, list[str], str]]:
      "evaluate: unknown flag"],
 )
 def test_mistakes_are_the_scripts_one_error_line(
-    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    case: str, tmp_path: Path, run_script: Runner, capsys: pytest.CaptureFixture[str]
 ) -> None:
     command, argv, named = _mistakes(tmp_path)[case]
     assert run_cli([command, *argv]) == 2
     out, err = capsys.readouterr()
-    assert run_script(SCRIPTS[command], argv, monkeypatch) == 2
+    assert run_script(SCRIPTS[command], argv) == 2
     script_out, script_err = capsys.readouterr()
     assert len(err.splitlines()) == 1 and err.startswith("error: ") and named in err, err
     assert err == script_err and out == script_out == ""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..training.launch import set_cpu_threads
+from .train import recipe_parser
 
 HELP = "score a trained model by generating answers on a split (the same as recipes/evaluate_model.py)"
 #: Flags of the earlier argparse version, still accepted: benchmarks/RESULTS.md records commands that use them.
@@ -40,19 +41,10 @@ def modern_argv(argv: Sequence[str]) -> list[str]:
 
 def make_parser(subparsers: Any = None, prog: str | None = None) -> Any:
     """The recipe's parser (train's plus the folder to score), or the CLI's ``evaluate-model``."""
-    if subparsers is not None:
-        from ..cli import add_passthrough_command
-
-        return add_passthrough_command(subparsers, "evaluate-model", run, help=HELP)
-    from ..training.arguments import evaluation_parser
-
-    parser = evaluation_parser()
-    parser.prog = prog or parser.prog
-    return parser
+    return recipe_parser("evaluation_parser", subparsers, prog, name="evaluate-model", run=run, help=HELP)
 
 
-def register(subparsers: Any) -> None:
-    make_parser(subparsers)
+register = make_parser  # the CLI's hook: make_parser(subparsers) adds the command
 
 
 def parse(argv: Sequence[str], prog: str | None = None) -> tuple[Any, Any, Any, Any]:

@@ -27,19 +27,27 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def make_parser(subparsers: Any = None, prog: str | None = None) -> Any:
     """The recipe's ``RecipeParser`` (DataArguments, SFTConfig, ModelArguments), or the CLI's ``train``."""
+    return recipe_parser("training_parser", subparsers, prog, name="train", run=run, help=HELP)
+
+
+register = make_parser  # the CLI's hook: make_parser(subparsers) adds the command
+
+
+def recipe_parser(builder: str, subparsers: Any, prog: str | None, **command: Any) -> Any:
+    """``training.arguments.<builder>()`` named ``prog``; given ``subparsers``, the command that defers to it.
+
+    The name of the builder, not the builder, comes in: importing it imports TRL, which a
+    command may do only once it runs (see :func:`odin_medical_ner_re.cli.add_passthrough_command`).
+    """
     if subparsers is not None:
         from ..cli import add_passthrough_command
 
-        return add_passthrough_command(subparsers, "train", run, help=HELP)
-    from ..training.arguments import training_parser
+        return add_passthrough_command(subparsers, command.pop("name"), command.pop("run"), **command)
+    from ..training import arguments
 
-    parser = training_parser()
+    parser = getattr(arguments, builder)()
     parser.prog = prog or parser.prog
     return parser
-
-
-def register(subparsers: Any) -> None:
-    make_parser(subparsers)
 
 
 def parse(argv: Sequence[str], prog: str | None = None) -> tuple[Any, Any, Any]:
