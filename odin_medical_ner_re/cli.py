@@ -3,10 +3,11 @@
 Each command module exposes ``register(subparsers)``, which adds its parser and sets
 ``func``. ``train``, ``evaluate-model`` and ``push`` are the scripts ``recipes/train.py``,
 ``recipes/evaluate_model.py`` and ``hub/push.py`` (TRL's ``make_parser(subparsers)``: one parser
-serves the script and the sub-command). User mistakes raise :class:`~odin_medical_ner_re.errors.UserInputError` and are
-printed as one ``error: ...`` line with exit code 2, never as a traceback. SIGTERM and SIGHUP
-unwind like Ctrl-C (see :func:`~odin_medical_ner_re.files.signals_cleanup`), so no temporary
-file outlives a killed command; the exit code is then 128 + the signal number.
+serves the script and the sub-command). User mistakes raise
+:class:`~odin_medical_ner_re.errors.UserInputError` and are printed as one ``error: ...`` line
+with exit code 2, never as a traceback. SIGTERM and SIGHUP unwind like Ctrl-C (see
+:func:`~odin_medical_ner_re.files.signals_cleanup`), so no temporary file outlives a killed
+command; the exit code is then 128 + the signal number.
 """
 
 from __future__ import annotations
