@@ -20,6 +20,9 @@ project's fields added (``--help`` lists them all). ``--dataset_name`` takes
 ``odin_medical_ner_re`` (the default; ``--dataset_config`` picks 1k, 10k or complex), a
 builder config, a JSON/JSONL documents file or a benchmark name. Mistakes end with one
 ``error:`` line and exit code 2.
+
+``odin-ner-re train ARGS`` is the same run with the same arguments; this file is the entry point
+``accelerate launch`` needs, and the code is :mod:`odin_medical_ner_re.commands.train`.
 """
 
 from __future__ import annotations
@@ -27,41 +30,14 @@ from __future__ import annotations
 import logging
 import sys
 
+# make_parser, parse and train stay importable from here for code that loaded the recipe by path
+from odin_medical_ner_re.commands.train import LOG_FORMAT, main, make_parser, parse, train  # noqa: F401
 from odin_medical_ner_re.errors import UserInputError
-from odin_medical_ner_re.training.launch import prepare
-
-
-def main(data_args, training_args, model_args) -> None:
-    from odin_medical_ner_re.training.run import run_training
-
-    results = run_training(data_args, training_args, model_args)
-    if results:
-        summary = ", ".join(
-            f"{split}: NER {r['ner_strict_f1']:.3f} / RE {r['re_strict_f1']:.3f}" for split, r in results.items()
-        )
-        print(f"\nstrict micro-F1 -> {summary}\nmodel, tokenizer and report.json in {training_args.output_dir}")
-
-
-def make_parser():
-    from odin_medical_ner_re.training.arguments import training_parser
-
-    return training_parser()
-
-
-def parse(argv: list[str]):
-    """(DataArguments, SFTConfig, ModelArguments) from ``--config`` and the command line."""
-    from odin_medical_ner_re.training.arguments import parse_recipe_args
-    from odin_medical_ner_re.training.slm import cpu_safe_argv
-
-    return parse_recipe_args(make_parser(), cpu_safe_argv(argv))
-
 
 if __name__ == "__main__":
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.WARNING)
+    logging.basicConfig(format=LOG_FORMAT, level=logging.WARNING)
     try:
-        # threads and the backend first: Unsloth must be imported before transformers, trl and peft
-        prepare(sys.argv[1:])
-        main(*parse(sys.argv[1:]))
+        sys.exit(main(sys.argv[1:]))
     except UserInputError as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import runpy
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -61,3 +63,19 @@ def concept_of(generator_kb: KnowledgeBase) -> Callable[[str], Concept]:
         return concept
 
     return lookup
+
+
+@pytest.fixture
+def run_script(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path, list[str]], int]:
+    """``python PATH ARGV`` in this process (the file's ``__main__`` block), returning its exit code.
+
+    For comparing a script with its ``odin-ner-re`` sub-command without a subprocess per case.
+    """
+
+    def run(path: Path, argv: list[str]) -> int:
+        monkeypatch.setattr(sys, "argv", [str(path), *argv])
+        with pytest.raises(SystemExit) as exit_info:
+            runpy.run_path(str(path), run_name="__main__")
+        return int(exit_info.value.code or 0)
+
+    return run

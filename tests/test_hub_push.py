@@ -1,7 +1,7 @@
-"""``hub/push.py``: the staged folder is what the Hub gets, so it must load like the builder (dataset)
-or like a trained model (transformers / PEFT); the cards must carry valid metadata with the exact
-numbers of ``report.json``; the token must never show up anywhere; and a failed upload must exit 1
-with one line and keep the staged folder for a retry.
+"""``odin_medical_ner_re.hub.push`` (``hub/push.py``): the staged folder is what the Hub gets, so it
+must load like the builder (dataset) or like a trained model (transformers / PEFT); the cards must carry
+valid metadata with the exact numbers of ``report.json``; the token must never show up anywhere; and a
+failed upload must exit 1 with one line and keep the staged folder for a retry.
 
 Nothing here reaches the network: in-process runs have ``HF_HUB_OFFLINE=1`` and a patched token
 lookup, and the upload path is exercised against a fake ``HfApi`` or an unroutable endpoint.
@@ -9,7 +9,6 @@ lookup, and the upload path is exercised against a fake ``HfApi`` or an unroutab
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -17,7 +16,6 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import datasets
@@ -25,6 +23,10 @@ import pytest
 import yaml
 
 from odin_medical_ner_re.builder import SPLITS, features, load_dataset
+from odin_medical_ner_re.hub import push, tokens
+from odin_medical_ner_re.hub import upload as hub_upload
+from odin_medical_ner_re.hub.model_card import render_model_card
+from odin_medical_ner_re.hub.trained_model import TrainedModel
 from odin_medical_ner_re.scoring import flatten, score_documents
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,17 +37,6 @@ SMALL = {"num_train": 20, "num_validation": 5, "num_test": 5, "num_test_unseen":
 DATASET_REPO = "tester/odin_medical_ner_re"
 MODEL_REPO = "tester/odin-ner-re-tiny"
 
-
-def _load_push() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("odin_hub_push", PUSH_PATH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module through sys.modules
-    spec.loader.exec_module(module)
-    return module
-
-
-push = _load_push()
 
 
 class RefusingApi:
@@ -60,8 +51,8 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every in-process test is offline, tokenless and without HfApi unless it says otherwise."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.delenv("HF_TOKEN", raising=False)
-    monkeypatch.setattr(push, "get_token", lambda: None)
-    monkeypatch.setattr(push, "HfApi", RefusingApi)
+    monkeypatch.setattr(tokens, "get_token", lambda: None)
+    monkeypatch.setattr(hub_upload, "HfApi", RefusingApi)
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +89,8 @@ def staged_dataset(cache_dir: str, quality_report: Path, tmp_path_factory: pytes
     output = tmp_path_factory.mktemp("staging") / "odin_medical_ner_re"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setattr(push, "get_token", lambda: None)
-        patch.setattr(push, "HfApi", RefusingApi)
+        patch.setattr(tokens, "get_token", lambda: None)
+        patch.setattr(hub_upload, "HfApi", RefusingApi)
         args = _dataset_args(output, cache_dir, "--dry-run", "--quality-report", str(quality_report))
         assert push.main(args) == 0
     return output
@@ -161,7 +152,7 @@ def test_dataset_restaging_replaces_the_previous_staging(
 def test_dataset_offline_with_token_exits_1_and_keeps_the_staging(
     cache_dir: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(push, "get_token", lambda: FAKE_TOKEN)
+    monkeypatch.setattr(tokens, "get_token", lambda: FAKE_TOKEN)
     output = tmp_path / "ds"
     assert push.main(_dataset_args(output, cache_dir, "--configs", "1k")) == 1
     out, err = capsys.readouterr()
@@ -271,8 +262,8 @@ def staged_models(trained: dict[str, Path], tmp_path_factory: pytest.TempPathFac
     staged = {}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("HF_HUB_OFFLINE", "1")
-        patch.setattr(push, "get_token", lambda: None)
-        patch.setattr(push, "HfApi", RefusingApi)
+        patch.setattr(tokens, "get_token", lambda: None)
+        patch.setattr(hub_upload, "HfApi", RefusingApi)
         for kind in ("full", "adapter"):
             assert push.main(_model_args(trained[kind], root / kind, "--dry-run")) == 0
             staged[kind] = root / kind
@@ -360,7 +351,7 @@ def test_model_card_sections(staged_models: dict[str, Path]) -> None:
 
 
 def test_hub_base_model_goes_into_the_metadata(tmp_path: Path) -> None:
-    model = push.TrainedModel(
+    model = TrainedModel(
         folder=tmp_path,
         files=[],
         skipped={},
@@ -368,7 +359,7 @@ def test_hub_base_model_goes_into_the_metadata(tmp_path: Path) -> None:
         training=_training_record("meta-llama/Llama-3.2-1B-Instruct", True),
         report=_report(),
     )
-    card = push.render_model_card(model, MODEL_REPO, dataset_repo_id="org/data", license_id="llama3.2")
+    card = render_model_card(model, MODEL_REPO, dataset_repo_id="org/data", license_id="llama3.2")
     meta = _front_matter(card)
     assert meta["base_model"] == "meta-llama/Llama-3.2-1B-Instruct"
     assert meta["license"] == "llama3.2" and meta["datasets"] == ["org/data"]
@@ -411,7 +402,7 @@ def test_token_in_a_source_file_is_refused(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(push, "get_token", lambda: FAKE_TOKEN)
+    monkeypatch.setattr(tokens, "get_token", lambda: FAKE_TOKEN)
     source = tmp_path / "leaky"
     source.mkdir()
     for path in trained["full"].iterdir():
@@ -458,8 +449,8 @@ def test_upload_calls_and_failure(
 
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(push, "get_token", lambda: FAKE_TOKEN)
-    monkeypatch.setattr(push, "HfApi", FakeApi)
+    monkeypatch.setattr(tokens, "get_token", lambda: FAKE_TOKEN)
+    monkeypatch.setattr(hub_upload, "HfApi", FakeApi)
     monkeypatch.setattr(FakeApi, "calls", [])
     monkeypatch.setattr(FakeApi, "fail", fail)
     output = tmp_path / "out"
@@ -534,5 +525,5 @@ def test_cli_without_token_is_a_dry_run(trained: dict[str, Path], tmp_path: Path
 
 def test_scrub_masks_the_token_and_token_shaped_strings() -> None:
     other = "hf_" + "x" * 34
-    text = push.scrub(f"a {FAKE_TOKEN} b {other} c hf_hub_download", FAKE_TOKEN)
+    text = tokens.scrub(f"a {FAKE_TOKEN} b {other} c hf_hub_download", FAKE_TOKEN)
     assert FAKE_TOKEN not in text and other not in text and "hf_hub_download" in text

@@ -19,7 +19,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -95,17 +94,11 @@ def error_lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in proc.stderr.splitlines() if line.startswith("error:")]
 
 
-def load_recipe(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"recipe_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def parse(argv: list[str]) -> tuple[Any, Any, Any]:
     """The recipe's own parsing (a fresh parser each time: TrlParser writes config values into its defaults)."""
-    return load_recipe(TRAIN).parse(argv)
+    from odin_medical_ner_re.commands.train import parse as parse_recipe
+
+    return parse_recipe(argv)
 
 
 @pytest.fixture

@@ -224,12 +224,8 @@ def test_a_multi_process_cpu_launch_sets_omp_threads(monkeypatch: pytest.MonkeyP
 
 def test_evaluate_model_still_takes_its_earlier_flags() -> None:
     """Commands recorded in benchmarks/RESULTS.md keep working: same settings as the new flag names."""
-    import importlib.util
+    from odin_medical_ner_re.commands import evaluate_model as recipe
 
-    spec = importlib.util.spec_from_file_location("evaluate_recipe", ROOT / "recipes" / "evaluate_model.py")
-    assert spec is not None and spec.loader is not None
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
     old = recipe.parse(shlex.split("--model M --dataset_config 1k --split test --split test_unseen --max_samples 100 "
                                    "--batch_size 4 --output R.json"))
     new = recipe.parse(shlex.split("--model_path M --dataset_config 1k --evaluate_splits test test_unseen "

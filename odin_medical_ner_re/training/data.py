@@ -102,9 +102,6 @@ def load_training_data(args: DataArguments) -> TrainingData:
     return TrainingData(splits, entity_types, relation_types)
 
 
-#: The former name, still imported by ``recipes/evaluate_model.py``.
-load_corpus = load_training_data
-
 
 # --------------------------------------------------------------------------- pseudo names
 
