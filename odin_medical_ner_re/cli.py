@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "augment",
     "llm_generate",
     "review",
+    "predict",
 )
 
 
