@@ -275,3 +275,48 @@ def test_a_parquet_shard_without_text_is_named(model_dir: Path, tmp_path: Path) 
     with pytest.raises(UserInputError, match=r"ids\.parquet: no 'text' column"):
         predict_corpus(model_dir, [tmp_path / "ids.parquet"], tmp_path / "out", show_progress=False)
     assert not list((tmp_path / "out").glob("*.jsonl"))
+
+
+@pytest.mark.slow  # ~35 s on the shared 2-core machine: Ray starts, two actors import torch
+def test_ray_actors_write_what_local_workers_write(
+    model_dir: Path, shards: list[Path], tmp_path: Path
+) -> None:
+    ray = pytest.importorskip("ray")
+    local, distributed = tmp_path / "local", tmp_path / "ray"
+    predict_corpus(model_dir, shards, local, show_progress=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        argv = [
+            "predict",
+            "--model",
+            str(model_dir),
+            "--input",
+            *map(str, shards),
+            "--output",
+            str(distributed),
+        ]
+        assert main([*argv, "--engine", "ray", "--num-workers", "2", "--threads", "1", "--quiet"]) == 0
+    finally:
+        ray.shutdown()
+    for source in shards:
+        name = f"{source.stem}.jsonl"
+        assert (distributed / name).read_bytes() == (local / name).read_bytes()
+    workers = json.loads((distributed / MANIFEST).read_text())["workers"]
+    assert sum(w["documents"] for w in workers.values()) == 12
+    assert str(os.getpid()) not in " ".join(workers)  # the actors did the work
+
+
+def test_predict_on_an_address_that_does_not_answer_exits_1(
+    model_dir: Path, shards: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("ray")
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    argv = ["predict", "--model", str(model_dir), "--input", str(shards[0]), "--output", str(tmp_path / "o")]
+    assert main([*argv, "--engine", "ray", "--address", f"127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not answer" in err
+    assert not (tmp_path / "o").exists()

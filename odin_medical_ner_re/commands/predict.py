@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
-from ..predict_shards import DEFAULT_BATCH_SIZE, predict_corpus
+from ..predict_shards import DEFAULT_BATCH_SIZE, check_model_dir, plan_shards, predict_corpus
 
 
 def register(subparsers: Any) -> None:
@@ -64,9 +64,11 @@ def run(args: argparse.Namespace) -> int:
     if args.address and args.engine != "ray":
         raise UserInputError("--address only applies with --engine ray")
     runner = None
-    if args.engine == "ray":
-        from ..engines import ray_predict_runner
+    if args.engine == "ray":  # inputs and model checked before a cluster is started or joined
+        from ..predict_ray import ray_predict_runner
 
+        check_model_dir(args.model)
+        plan_shards(args.input, args.output)
         runner = ray_predict_runner(args.address)
     summary = predict_corpus(
         args.model,
