@@ -19,7 +19,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -142,12 +142,15 @@ def export_hub_layout_ray(
     overwrite: bool = False,
     address: str | None = None,
     show_progress: bool = True,
+    task: Callable[..., SplitScan] = write_shard,
     **overrides: Any,
 ) -> Path:
     """Build ``configs`` with ``num_shards`` shards per split on Ray and write the Hub layout; return it.
 
     Everything is checked before the cluster is contacted: names, options, the output folder
-    (as the local export checks it) and the shard plan of a previous build in it.
+    (as the local export checks it) and the shard plan of a previous build in it. ``task`` is
+    what each Ray task runs, :func:`write_shard` or a wrapper around it (instrumentation, or a
+    test that kills a worker mid-shard).
     """
     target = Path(os.path.abspath(output_dir))
     options = {**overrides, "num_shards": num_shards}
@@ -160,7 +163,7 @@ def export_hub_layout_ray(
     staging = target.parent / f".{target.name}.partial-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        scans = _run_tasks(ray, builders, options, staging, show_progress)
+        scans = _run_tasks(ray, task, builders, options, staging, show_progress)
         kb = load_knowledge_base()
         stats = stats_document(
             {b.config.name: stats_from_scans(b.config, scans[b.config.name], kb) for b in builders},
@@ -182,12 +185,17 @@ def export_hub_layout_ray(
 
 
 def _run_tasks(
-    ray: Any, builders: list[OdinNerRe], options: dict[str, Any], staging: Path, show_progress: bool
+    ray: Any,
+    function: Callable[..., SplitScan],
+    builders: list[OdinNerRe],
+    options: dict[str, Any],
+    staging: Path,
+    show_progress: bool,
 ) -> dict[str, dict[str, SplitScan]]:
     """Submit one task per shard, wait for all (progress per finished shard), merge their scans."""
     from tqdm.auto import tqdm
 
-    task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(write_shard)
+    task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(function)
     environment = task_environment()
     where: dict[Any, tuple[str, str, int]] = {}
     for builder in builders:

@@ -162,3 +162,44 @@ def test_option_mistakes_are_one_line_and_exit_2(
     assert build(*argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+def die_once_mid_shard(marker: str):
+    """A task that, the first time it runs shard 1 of train, leaves half a file and kills its worker."""
+
+    def task(config: str, options: dict, shard: dict, path: str, environment: dict):
+        import os as _os
+        from pathlib import Path as _Path
+
+        if shard["split"] == "train" and shard["shard"] == 1 and not _os.path.exists(marker):
+            _Path(marker).touch()
+            partial = _Path(path).parent / f".{_Path(path).name}.dead.tmp"
+            partial.write_bytes(b"PAR1 half a parquet file")
+            _os._exit(1)  # the worker process dies: no handler, no cleanup
+        return write_shard(config, options, shard, path, environment)
+
+    return task
+
+
+def test_a_worker_killed_mid_shard_is_retried_and_the_shard_written_whole(
+    cluster: None, cache_dir: str, tmp_path: Path
+) -> None:
+    import cloudpickle
+
+    from odin_medical_ner_re.distributed_build import export_hub_layout_ray
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
+    marker = tmp_path / "died-once"
+    sizes = {"num_train": 50, "num_validation": 7, "num_test": 7, "num_test_unseen": 5, "seed": 5}
+    target = export_hub_layout_ray(
+        tmp_path / "ray",
+        "1k",
+        num_shards=3,
+        show_progress=False,
+        task=die_once_mid_shard(str(marker)),
+        **sizes,
+    )
+    assert marker.exists()  # the worker really died once
+    assert build("--num-shards", "3", "--cache-dir", cache_dir, "--output-dir", str(tmp_path / "local")) == 0
+    assert parquet_files(target) == parquet_files(tmp_path / "local")
+    assert not [p for p in target.rglob(".*")]  # the dead attempt's half file is gone
