@@ -50,8 +50,10 @@ def ray_predict_runner(address: str | None) -> Callable[..., Iterator[ShardResul
         from ray.util import ActorPool
 
         per_actor = threads or 1
+        # an actor the cluster has no CPUs for would never start, and its shards would wait forever
+        room = max(1, int(ray.cluster_resources().get("CPU", 1)) // per_actor)
         actor = ray.remote(num_cpus=per_actor)(PredictActor)
-        actors = [actor.remote(model, per_actor) for _ in range(min(num_workers, len(todo)))]
+        actors = [actor.remote(model, per_actor) for _ in range(min(num_workers, len(todo), room))]
         pool = ActorPool(actors)
         jobs = pool.map_unordered(lambda a, shard: a.run.remote(shard, str(folder), batch_size), list(todo))
         for result in jobs:

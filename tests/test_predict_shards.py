@@ -295,14 +295,15 @@ def test_ray_actors_write_what_local_workers_write(
             "--output",
             str(distributed),
         ]
-        assert main([*argv, "--engine", "ray", "--num-workers", "2", "--threads", "1", "--quiet"]) == 0
+        ray_argv = [*argv, "--engine", "ray", "--num-workers", "3", "--threads", "1", "--quiet"]
+        assert main(ray_argv) == 0  # 3 asked, the cluster's 2 CPUs hold 2 actors: no wait for a third
     finally:
         ray.shutdown()
     for source in shards:
         name = f"{source.stem}.jsonl"
         assert (distributed / name).read_bytes() == (local / name).read_bytes()
     workers = json.loads((distributed / MANIFEST).read_text())["workers"]
-    assert sum(w["documents"] for w in workers.values()) == 12
+    assert sum(w["documents"] for w in workers.values()) == 12 and len(workers) <= 2
     assert str(os.getpid()) not in " ".join(workers)  # the actors did the work
 
 
