@@ -1,14 +1,17 @@
 """``build --engine ray``: Ray tasks write, file for file and byte for byte, what the local build writes.
 
-A local Ray cluster (two CPUs, no dashboard) is started by the module fixture; the builds are
-a few dozen notes against the small fixture knowledge base.
+The Ray builds run in a process of their own (``tests/fixtures/ray_builds.py``: a local cluster
+of two CPUs, no dashboard), started once by a module fixture: a process that ran Ray can deadlock
+in a later ``fork``, and the test process forks for ``num_proc``. The builds are a few dozen
+notes against the small fixture knowledge base.
 """
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import datasets
@@ -20,17 +23,23 @@ from odin_medical_ner_re.distributed_build import write_shard
 from odin_medical_ner_re.engines import task_environment
 from odin_medical_ner_re.shard_plan import split_shards
 
-ray = pytest.importorskip("ray")
+pytest.importorskip("ray")
 
 SIZES = ["--num-train", "50", "--num-validation", "7", "--num-test", "7", "--num-test-unseen", "5"]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def cluster(knowledge_dir: str) -> Iterator[None]:
-    """Started after the fixture knowledge base is chosen, so the workers inherit the same environment."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
+def ray_builds(knowledge_dir: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``ray/`` (build --engine ray) and ``killed/`` (a worker killed once mid-shard), from their own process."""
+    out = tmp_path_factory.mktemp("ray-builds")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "ODIN_KNOWLEDGE_DIR": knowledge_dir}
+    script = ROOT / "tests" / "fixtures" / "ray_builds.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), str(out)], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return out
 
 
 def build(*argv: str) -> int:
@@ -42,14 +51,13 @@ def parquet_files(folder: Path) -> dict[str, bytes]:
 
 
 def test_ray_shards_are_the_local_builds_byte_for_byte(
-    cluster: None, cache_dir: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ray_builds: Path, cache_dir: str, tmp_path: Path
 ) -> None:
-    local, distributed = tmp_path / "local", tmp_path / "ray"
+    local, distributed = tmp_path / "local", ray_builds / "ray"
     assert (
         build("--num-shards", "3", "--num-proc", "2", "--cache-dir", cache_dir, "--output-dir", str(local))
         == 0
     )
-    assert build("--num-shards", "3", "--engine", "ray", "--output-dir", str(distributed)) == 0
     local_files, ray_files = parquet_files(local), parquet_files(distributed)
     assert len(ray_files) == 12 and "1k/train-00002-of-00003.parquet" in ray_files
     assert ray_files == local_files
@@ -164,42 +172,10 @@ def test_option_mistakes_are_one_line_and_exit_2(
     assert err.count("\n") == 1 and message in err
 
 
-def die_once_mid_shard(marker: str):
-    """A task that, the first time it runs shard 1 of train, leaves half a file and kills its worker."""
-
-    def task(config: str, options: dict, shard: dict, path: str, environment: dict):
-        import os as _os
-        from pathlib import Path as _Path
-
-        if shard["split"] == "train" and shard["shard"] == 1 and not _os.path.exists(marker):
-            _Path(marker).touch()
-            partial = _Path(path).parent / f".{_Path(path).name}.dead.tmp"
-            partial.write_bytes(b"PAR1 half a parquet file")
-            _os._exit(1)  # the worker process dies: no handler, no cleanup
-        return write_shard(config, options, shard, path, environment)
-
-    return task
-
-
 def test_a_worker_killed_mid_shard_is_retried_and_the_shard_written_whole(
-    cluster: None, cache_dir: str, tmp_path: Path
+    ray_builds: Path, cache_dir: str, tmp_path: Path
 ) -> None:
-    import cloudpickle
-
-    from odin_medical_ner_re.distributed_build import export_hub_layout_ray
-
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
-    marker = tmp_path / "died-once"
-    sizes = {"num_train": 50, "num_validation": 7, "num_test": 7, "num_test_unseen": 5, "seed": 5}
-    target = export_hub_layout_ray(
-        tmp_path / "ray",
-        "1k",
-        num_shards=3,
-        show_progress=False,
-        task=die_once_mid_shard(str(marker)),
-        **sizes,
-    )
-    assert marker.exists()  # the worker really died once
+    assert (ray_builds / "died-once").exists()  # the worker really died once, leaving half a file
     assert build("--num-shards", "3", "--cache-dir", cache_dir, "--output-dir", str(tmp_path / "local")) == 0
-    assert parquet_files(target) == parquet_files(tmp_path / "local")
-    assert not [p for p in target.rglob(".*")]  # the dead attempt's half file is gone
+    assert parquet_files(ray_builds / "killed") == parquet_files(tmp_path / "local")
+    assert not list((ray_builds / "killed").rglob(".*"))  # the dead attempt's half file is gone
