@@ -449,9 +449,16 @@ def run_local(
     workers = min(num_workers, len(todo))
     per_worker = threads or max(1, (os.cpu_count() or 1) // workers)
     if workers == 1:
+        import torch
+
+        previous = torch.get_num_threads()
         _load_worker_model(model, per_worker)
-        for shard in todo:
-            yield predict_shard(*_WORKER_MODEL, shard, folder, batch_size=batch_size, on_batch=progress)
+        try:
+            for shard in todo:
+                yield predict_shard(*_WORKER_MODEL, shard, folder, batch_size=batch_size, on_batch=progress)
+        finally:  # a library caller gets its thread count back and the model's memory freed
+            _WORKER_MODEL.clear()
+            torch.set_num_threads(previous)
         return
     import multiprocessing
 
