@@ -315,3 +315,31 @@ def test_predict_on_an_address_that_does_not_answer_exits_1(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not answer" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_second_run_on_the_same_folder_is_refused_while_the_first_holds_it(
+    model_dir: Path, shards: list[Path], tmp_path: Path
+) -> None:
+    from odin_medical_ner_re.predict_shards import folder_lock
+
+    out = tmp_path / "preds"
+    out.mkdir()
+    with folder_lock(out), pytest.raises(UserInputError, match="another predict run is writing to"):
+        predict_corpus(model_dir, shards[:1], out, show_progress=False)
+    assert not (out / "part-0.jsonl").exists()
+
+
+def test_a_shard_renamed_into_place_but_missing_from_the_manifest_counts_as_done(
+    model_dir: Path, shards: list[Path], tmp_path: Path
+) -> None:
+    """Killed between the rename and the manifest's rewrite: the output is whole, so it is kept."""
+    out = tmp_path / "preds"
+    predict_corpus(model_dir, shards[:2], out, show_progress=False)
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["shards"] = [e for e in manifest["shards"] if e["output"] != "part-1.jsonl"]
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    before = (out / "part-1.jsonl").stat().st_mtime_ns
+    summary = predict_corpus(model_dir, shards[:2], out, show_progress=False)
+    assert summary.done == [] and (out / "part-1.jsonl").stat().st_mtime_ns == before
+    entries = {e["output"]: e for e in json.loads((out / MANIFEST).read_text())["shards"]}
+    assert entries["part-1.jsonl"]["documents"] == 4
