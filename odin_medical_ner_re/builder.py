@@ -28,6 +28,7 @@ from .knowledge import load_knowledge_base
 from .literature.generator import LiteratureGenerator
 from .schema import ENTITY_TYPES, RELATION_TYPES, Document, struct_rows
 from .seeds import stable_int
+from .shard_plan import split_shards
 from .tokenize import tokens_and_tags
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test", "test_unseen")
@@ -104,6 +105,8 @@ class OdinNerReConfig(datasets.BuilderConfig):
     style: str = "clinical"
     unseen_share: float = 0.2
     shard_size: int = 2_000
+    #: Shards per split (one parquet file each in the Hub export); None: ``shard_size`` rows each.
+    num_shards: int | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -113,6 +116,10 @@ class OdinNerReConfig(datasets.BuilderConfig):
                 raise UserInputError(f"num_{split} must be a positive integer, got {value!r}")
         if self.shard_size < 1:
             raise UserInputError(f"shard_size must be positive, got {self.shard_size}")
+        if self.num_shards is not None and (
+            not isinstance(self.num_shards, int) or isinstance(self.num_shards, bool) or self.num_shards < 1
+        ):
+            raise UserInputError(f"num_shards must be a positive integer, got {self.num_shards!r}")
         if self.complexity not in COMPLEXITY_PRESETS:
             raise UserInputError(
                 f"unknown complexity {self.complexity!r}; valid: {', '.join(COMPLEXITY_PRESETS)}"
@@ -124,6 +131,12 @@ class OdinNerReConfig(datasets.BuilderConfig):
 
     def size(self, split: str) -> int:
         return getattr(self, f"num_{split}")
+
+    def shard_plan(self) -> dict[str, list[dict[str, Any]]]:
+        """Every split's shards (see :mod:`.shard_plan`): the same for every engine and ``num_proc``."""
+        return {
+            split: split_shards(split, self.size(split), self.shard_size, self.num_shards) for split in SPLITS
+        }
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -210,16 +223,10 @@ class OdinNerRe(datasets.ArrowBasedBuilder):
         )
 
     def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
-        config = self.config
-        generators = []
-        for split in SPLITS:
-            total = config.size(split)
-            shards = [
-                {"split": split, "shard": i, "start": start, "count": min(config.shard_size, total - start)}
-                for i, start in enumerate(range(0, total, config.shard_size))
-            ]
-            generators.append(datasets.SplitGenerator(name=split, gen_kwargs={"shards": shards}))
-        return generators
+        return [
+            datasets.SplitGenerator(name=split, gen_kwargs={"shards": shards})
+            for split, shards in self.config.shard_plan().items()
+        ]
 
     def _generate_tables(self, shards: list[dict[str, Any]]) -> Iterator[tuple[str, pa.Table]]:
         """Arrow tables of at most ``TABLE_ROWS`` rows, in shard order (see :mod:`.arrow_rows`)."""
@@ -262,6 +269,21 @@ class OdinNerRe(datasets.ArrowBasedBuilder):
         for offset in range(shard["count"]):
             doc_id = f"{config.name}-{split}-{shard['start'] + offset:07d}"
             yield generator.generate_clinical_note(doc_id)
+
+    def shard_table(self, shard: dict[str, Any]) -> pa.Table:
+        """One shard's rows as one Arrow table, as :meth:`_generate_tables` yields them (distributed builds)."""
+        config, encoder = self.config, RowEncoder(self.info.features)
+        documents = self._shard_documents(shard)
+        tables = []
+        while True:
+            with gc_paused():
+                table = _next_table(
+                    documents, encoder, config.name, shard["split"], config.seed, shard["shard"]
+                )
+            if table is None:
+                break
+            tables.append(table)
+        return pa.concat_tables(tables) if tables else encoder.schema.empty_table()
 
 
 def _next_table(

@@ -88,7 +88,8 @@ def render_readme(
 ) -> str:
     """The whole ``README.md``: YAML front matter that ``datasets`` reads, then the card."""
     front_matter = card_data(stats).to_yaml()
-    return f"---\n{front_matter}\n---\n\n{render_dataset_card(stats, quality=quality, repo_id=repo_id)}"
+    card = render_dataset_card(stats, quality=quality, repo_id=repo_id)
+    return f"---\n{front_matter}\n---\n\n{card}{shard_plan_section(stats['configs'])}"
 
 
 def card_data(stats: dict[str, Any]) -> DatasetCardData:
@@ -179,6 +180,32 @@ def render_dataset_card(
         "quality_section": quality_section(quality),
     }
     return Template(TEMPLATE_PATH.read_text(encoding="utf-8")).substitute(values)
+
+
+def shard_plan_section(configs: dict[str, Any]) -> str:
+    """How the rows were cut into shards, for configs built with a shard plan (else nothing).
+
+    Shard *i* of a split is data file *i* and draws from its own random stream, so this plan
+    (with the config and seed) is what a rebuild on any engine must repeat to get the same rows.
+    """
+    planned = {name: config["shard_plan"] for name, config in configs.items() if config.get("shard_plan")}
+    if not planned:
+        return ""
+    rows = [
+        [name, split, len(counts), f"{min(counts):,}-{max(counts):,}" if counts else "-"]
+        for name, plan in planned.items()
+        for split, counts in plan["splits"].items()
+    ]
+    first = next(iter(planned.values()))
+    return (
+        "\n## Shard plan\n\n"
+        f"Each split is cut into `num_shards` = {first['num_shards']} shards (fewer when a split has fewer rows), "
+        "sizes differing by one at most, the larger first; data file *i* of a split is shard *i*, whose notes "
+        f"draw from a random stream seeded with `{first['seeding']}`. Any engine that runs this plan "
+        "(`odin-ner-re build --num-shards N`, locally or on Ray) writes the same files.\n\n"
+        + _table(["config", "split", "shards", "rows per shard"], rows)
+        + "\n"
+    )
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> str:

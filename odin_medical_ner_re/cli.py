@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import __version__
-from .errors import Terminated, UserInputError
+from .errors import EngineConnectionError, Terminated, UserInputError
 
 #: Command modules, in the order ``--help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "train",
     "evaluate_model",
     "push",
+    "predict",
 )
 
 
@@ -80,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except EngineConnectionError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

@@ -11,6 +11,14 @@ class UserInputError(ValueError):
     """Bad input from a user (file, argument, document): reported without a traceback."""
 
 
+class EngineConnectionError(RuntimeError):
+    """A cluster address that does not answer: reported in one line with exit code 1, not 2.
+
+    Not the user's input being wrong but the world (a head node down, a firewall), so scripts
+    can tell "fix your command" (2) from "try again later" (1).
+    """
+
+
 class Terminated(BaseException):
     """SIGTERM/SIGHUP turned into an exception, so writers unwind and remove their temporaries.
 

@@ -37,6 +37,7 @@ from .cards import render_readme
 from .errors import UserInputError
 from .files import check_output_parent, swap_into_place
 from .knowledge import DATA_DIR, KnowledgeBase, load_knowledge_base
+from .shard_plan import describe as describe_plan
 
 DEFAULT_CONFIGS: tuple[str, ...] = tuple(config_names())
 #: Rows per parquet file. At ~0.4 kB (simple) to ~1 kB (complex) of parquet per note this keeps
@@ -105,9 +106,11 @@ def write_layout(
     callers such as ``hub/push.py`` that already hold the built ``DatasetDict``s.
     """
     stats = collect_stats(built)
-    for name, (_, dataset_dict) in built.items():
+    for name, (config, dataset_dict) in built.items():
+        plan = config.shard_plan() if config.num_shards is not None else {}
         for split, dataset in dataset_dict.items():
-            files = write_split(dataset, folder, name, split, max_rows_per_shard)
+            num_files = len(plan[split]) if split in plan else None
+            files = write_split(dataset, folder, name, split, max_rows_per_shard, num_files)
             stats["configs"][name]["splits"][split]["files"] = [
                 f.relative_to(folder).as_posix() for f in files
             ]
@@ -119,10 +122,18 @@ def write_layout(
 
 
 def write_split(
-    dataset: datasets.Dataset, folder: Path, config: str, split: str, max_rows: int
+    dataset: datasets.Dataset,
+    folder: Path,
+    config: str,
+    split: str,
+    max_rows: int,
+    num_shards: int | None = None,
 ) -> list[Path]:
-    """``<config>/<split>-0000N-of-0000M.parquet`` files of at most ``max_rows`` rows each."""
-    num_shards = max(1, -(-len(dataset) // max_rows))
+    """``<config>/<split>-0000N-of-0000M.parquet`` files of at most ``max_rows`` rows each.
+
+    With ``num_shards`` (a config's shard plan) file *i* holds generator shard *i* instead.
+    """
+    num_shards = num_shards or max(1, -(-len(dataset) // max_rows))
     (folder / config).mkdir(parents=True, exist_ok=True)
     paths = []
     with _progress_bars_off():
@@ -143,6 +154,8 @@ class SplitScan:
     stats: dict[str, Any]
     text_digests: list[bytes] = field(default_factory=list)
     entity_texts: set[str] = field(default_factory=set)
+    #: Characters of all texts: shards' scans add up to the split's exact ``mean_chars``.
+    chars: int = 0
 
 
 def scan_split(dataset: datasets.Dataset) -> SplitScan:
@@ -168,6 +181,7 @@ def scan_split(dataset: datasets.Dataset) -> SplitScan:
         scan.text_digests += [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
         scan.entity_texts.update(t.casefold() for t in entities.field("text").unique().to_pylist())
     documents = len(dataset)
+    scan.chars = chars
     scan.stats = {
         "documents": documents,
         "entities": sum(entity_counts.values()),
@@ -188,16 +202,23 @@ def _label_counts(labels: pa.Array, names: list[str]) -> Counter[str]:
 
 def collect_stats(built: Mapping[str, tuple[OdinNerReConfig, datasets.DatasetDict]]) -> dict[str, Any]:
     """The ``stats`` dict of :mod:`.cards` for built configs (file lists are added on writing)."""
-    default = OdinNerRe.DEFAULT_CONFIG_NAME if OdinNerRe.DEFAULT_CONFIG_NAME in built else next(iter(built))
     kb = load_knowledge_base()
+    return stats_document(
+        {name: config_stats(config, dataset_dict, kb) for name, (config, dataset_dict) in built.items()}, kb
+    )
+
+
+def stats_document(configs: dict[str, dict[str, Any]], kb: KnowledgeBase) -> dict[str, Any]:
+    """Per-config figures wrapped with the version, default config and knowledge-base provenance."""
+    default = (
+        OdinNerRe.DEFAULT_CONFIG_NAME if OdinNerRe.DEFAULT_CONFIG_NAME in configs else next(iter(configs))
+    )
     return {
         "version": __version__,
         "year": datetime.date.today().year,
         "default_config": default,
         "knowledge_base": knowledge_base_provenance(kb),
-        "configs": {
-            name: config_stats(config, dataset_dict, kb) for name, (config, dataset_dict) in built.items()
-        },
+        "configs": configs,
     }
 
 
@@ -206,7 +227,13 @@ def config_stats(
 ) -> dict[str, Any]:
     """Per-split figures plus the held-out share and the train/test leakage of one config."""
     order = [s for s in SPLITS if s in dataset_dict] + [s for s in dataset_dict if s not in SPLITS]
-    scans = {split: scan_split(dataset_dict[split]) for split in order}
+    return stats_from_scans(config, {split: scan_split(dataset_dict[split]) for split in order}, kb)
+
+
+def stats_from_scans(
+    config: OdinNerReConfig, scans: Mapping[str, SplitScan], kb: KnowledgeBase
+) -> dict[str, Any]:
+    """:func:`config_stats` from split scans already made (a distributed build merges its shards' scans)."""
     stats: dict[str, Any] = {
         "description": _description(config),
         "complexity": config.complexity if config.style == "clinical" else config.style,
@@ -224,6 +251,8 @@ def config_stats(
             if split != "train"
         }
         stats["held_out"] = held_out_stats(config, kb, train.entity_texts, scans.get("test_unseen"))
+    if config.num_shards is not None:
+        stats["shard_plan"] = describe_plan(config.shard_plan(), config.num_shards, config.shard_size)
     return stats
 
 

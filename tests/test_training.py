@@ -178,7 +178,7 @@ def test_accelerate_configs_load(config: Path) -> None:
     from accelerate.commands.config.config_args import load_config_from_file
 
     loaded = load_config_from_file(str(config))
-    assert loaded.num_processes >= 2 and loaded.num_machines == 1
+    assert loaded.num_processes >= 2 and (loaded.num_machines == 1) != config.name.startswith("multi-node")
     if config.name == "cpu-ddp.yaml":
         assert loaded.use_cpu and loaded.num_processes == 2
 

@@ -11,6 +11,12 @@ Examples::
     odin-ner-re build --config 10k --num-proc 2
     odin-ner-re build --config 1k 10k complex --output-dir hub_export
     odin-ner-re build --config 1k --num-train 1000000 --num-proc 8
+    odin-ner-re build --config 10k --num-shards 8 --output-dir hub_export            # local, one file per shard
+    odin-ner-re build --config 10k --engine ray --num-shards 8 --output-dir hub_export
+    odin-ner-re build --config 10k --engine ray --address head:6379 --num-shards 64 --output-dir /shared/hub
+
+``--num-shards N`` cuts every split into N shards, each generated from its own seed and written
+as one parquet file; the local build and the Ray engine then write the same files, byte for byte.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ..builder import SPLITS, OdinNerRe
+from ..distributed_build import refuse_other_plan
+from ..engines import ENGINES
 from ..errors import UserInputError
 from ..files import file_tree, human_bytes
 from ..hub_layout import DEFAULT_MAX_ROWS_PER_SHARD, checked_builder, export_hub_layout, scan_split
@@ -60,12 +68,25 @@ def register(subparsers: Any) -> None:
             help=f"override the number of {option[4:]} notes",
         )
     parser.add_argument("--seed", type=int, help="override the seed (default 42)")
+    parser.add_argument(
+        "--num-shards",
+        type=int,
+        metavar="N",
+        help="shards per split, one parquet file each (the shard plan; needed with --engine ray)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="local processes (--num-proc) or Ray tasks, one per shard (needs the [ray] extra)",
+    )
+    parser.add_argument("--address", help="Ray cluster address HOST:PORT (default: start a local Ray)")
     parser.set_defaults(func=run)
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     """Only the options the user gave, so config defaults stay in one place (the builder)."""
-    names = (*_SIZE_OPTIONS, "seed")
+    names = (*_SIZE_OPTIONS, "seed", "num_shards")
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
@@ -85,6 +106,12 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.num_proc is not None and args.num_proc < 1:
         raise UserInputError(f"--num-proc must be a positive integer, got {args.num_proc}")
+    if args.num_shards is not None and args.num_shards < 1:
+        raise UserInputError(f"--num-shards must be a positive integer, got {args.num_shards}")
+    if args.engine == "ray":
+        return _export_ray(args, overrides)
+    if args.address:
+        raise UserInputError("--address only applies with --engine ray")
     if args.output_dir is not None:
         return _export(args, overrides)
     if args.max_rows_per_shard is not None:
@@ -132,6 +159,9 @@ def _figure(figures: dict[str, Any], column: str) -> int:
 
 
 def _export(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    if args.num_shards is not None:
+        builders = [checked_builder(name, **overrides) for name in dict.fromkeys(args.config)]
+        refuse_other_plan(Path(args.output_dir).absolute(), builders, args.overwrite)
     folder = export_hub_layout(
         args.output_dir,
         args.config,
@@ -142,6 +172,30 @@ def _export(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
         if args.max_rows_per_shard is None
         else args.max_rows_per_shard,
         **overrides,
+    )
+    print(file_tree(folder))
+    return 0
+
+
+def _export_ray(args: argparse.Namespace, overrides: dict[str, Any]) -> int:
+    """The same layout from Ray tasks, one per shard (see :mod:`..distributed_build`)."""
+    if args.output_dir is None:
+        raise UserInputError("--engine ray writes a Hub layout: give --output-dir")
+    if args.num_shards is None:
+        raise UserInputError("--engine ray needs --num-shards N (the shard plan, one task per shard)")
+    for option in ("num_proc", "cache_dir", "max_rows_per_shard"):
+        if getattr(args, option) is not None:
+            raise UserInputError(f"--{option.replace('_', '-')} does not apply with --engine ray")
+    from ..distributed_build import export_hub_layout_ray
+
+    rest = {key: value for key, value in overrides.items() if key != "num_shards"}
+    folder = export_hub_layout_ray(
+        args.output_dir,
+        args.config,
+        num_shards=args.num_shards,
+        overwrite=args.overwrite,
+        address=args.address,
+        **rest,
     )
     print(file_tree(folder))
     return 0
