@@ -119,7 +119,7 @@ def load_notes(kind: str, count: int, seed: int, biored_dir: str | None) -> list
 
         split = load_dataset("1k")["test"]
         return [row_to_document(row) for row in split.select(range(min(count, len(split))))]
-    from odin_medical_ner_re.benchmarks import load_benchmark_documents
+    from odin_medical_ner_re.corpora import load_benchmark_documents
 
     return load_benchmark_documents("biored", biored_dir, label_set="odin")["validation"][:count]
 

@@ -1,7 +1,7 @@
 """BigBIO's ``bigbio_kb`` schema: its features and the one converter from a document to a record.
 
 Both the builder's ``to_bigbio_kb`` dataset view and the JSONL export
-(:mod:`odin_medical_ner_re.benchmarks.export`) write records through :func:`bigbio_kb_record`,
+(:mod:`odin_medical_ner_re.corpora.export`) write records through :func:`bigbio_kb_record`,
 so a synthetic note and a benchmark abstract read the same whichever way they are exported.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from odin_medical_ner_re.benchmarks.baselines import CrfTagger, with_domain
+from odin_medical_ner_re.corpora.baselines import CrfTagger, with_domain
 from odin_medical_ner_re.schema import Document, Entity
 
 TEXT = "Patients received saline and aspirin daily."

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from odin_medical_ner_re.benchmarks.corpus import ENV_VAR
 from odin_medical_ner_re.cli import main
+from odin_medical_ner_re.corpora.corpus import ENV_VAR
 
 FIXTURE_KB = Path(__file__).resolve().parent / "fixtures" / "kb"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from transfer_corpus import FIXTURE_KB, TRAIN_SIZE, make_corpus, make_synthetic
 
-from odin_medical_ner_re.benchmarks.corpus import ENV_VAR
 from odin_medical_ner_re.builder import config_names
 from odin_medical_ner_re.cli import main
+from odin_medical_ner_re.corpora.corpus import ENV_VAR
 
 
 @pytest.fixture(autouse=True)

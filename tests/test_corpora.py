@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from odin_medical_ner_re.benchmarks import (
+from odin_medical_ner_re.builder import features, features_for
+from odin_medical_ner_re.corpora import (
     CORPORA,
     document_pairs,
     label_names,
@@ -23,11 +24,10 @@ from odin_medical_ner_re.benchmarks import (
     predicted_document_pairs,
     score_document_pairs,
 )
-from odin_medical_ner_re.benchmarks import ade as ade_module
-from odin_medical_ner_re.benchmarks import corpus as corpus_module
-from odin_medical_ner_re.benchmarks.corpus import DEFAULT_ROOT, ENV_VAR, checkout_root, split_ids
-from odin_medical_ner_re.benchmarks.labels import label_table_markdown
-from odin_medical_ner_re.builder import features, features_for
+from odin_medical_ner_re.corpora import ade as ade_module
+from odin_medical_ner_re.corpora import corpus as corpus_module
+from odin_medical_ner_re.corpora.corpus import DEFAULT_ROOT, ENV_VAR, checkout_root, split_ids
+from odin_medical_ner_re.corpora.labels import label_table_markdown
 from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.schema import ENTITY_TYPES, RELATION_TYPES
 
@@ -186,7 +186,7 @@ def test_odin_mapping(native: dict, odin: dict) -> None:
 
 
 def test_labels_markdown_is_current() -> None:
-    path = Path(__file__).resolve().parents[1] / "odin_medical_ner_re" / "benchmarks" / "LABELS.md"
+    path = Path(__file__).resolve().parents[1] / "odin_medical_ner_re" / "corpora" / "LABELS.md"
     assert path.read_text(encoding="utf-8") == label_table_markdown()
 
 
@@ -295,7 +295,7 @@ def test_corrupt_ade_line_in_a_corpus_copy(tmp_path: Path) -> None:
 
 @needs_corpora
 def test_ade_negatives_left_out_of_scoring_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    from odin_medical_ner_re.benchmarks.runner import run_benchmark
+    from odin_medical_ner_re.corpora.runner import run_benchmark
 
     monkeypatch.setenv("ODIN_KNOWLEDGE_DIR", str(Path(__file__).resolve().parent / "fixtures" / "kb"))
     default = run_benchmark("ade", system="dictionary")
@@ -348,3 +348,25 @@ def test_an_installed_package_asks_for_the_corpus_folder(monkeypatch: pytest.Mon
     monkeypatch.setattr(corpus_module, "DEFAULT_ROOT", None)
     with pytest.raises(UserInputError, match=f"installed package has no default.*{ENV_VAR}"):
         corpus_module.resolve_corpus_dir(CORPORA["biored"])
+
+
+def test_the_old_package_name_still_imports_the_same_modules_and_says_it_is_deprecated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Code written against ``odin_medical_ner_re.benchmarks`` (this package's old name) keeps working."""
+    import sys
+
+    from odin_medical_ner_re.corpora import transfer as transfer_module
+
+    for name in [n for n in sys.modules if n.split(".")[:2] == ["odin_medical_ner_re", "benchmarks"]]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.warns(DeprecationWarning, match="import odin_medical_ner_re.corpora instead"):
+        from odin_medical_ner_re.benchmarks.transfer import run_transfer
+    from odin_medical_ner_re.benchmarks.corpus import Corpus as OldCorpus
+
+    from odin_medical_ner_re.benchmarks import CORPORA as old_corpora
+    from odin_medical_ner_re.benchmarks import load_benchmark as old_load_benchmark
+
+    assert run_transfer is transfer_module.run_transfer
+    assert old_corpora is CORPORA and old_load_benchmark is load_benchmark
+    assert OldCorpus is corpus_module.Corpus  # the same class, not a second copy of the module

@@ -9,18 +9,18 @@ from typing import Any
 import datasets
 import pytest
 
-from odin_medical_ner_re.benchmarks import CORPORA, load_benchmark, load_benchmark_documents
-from odin_medical_ner_re.benchmarks.corpus import DEFAULT_ROOT, ENV_VAR
-from odin_medical_ner_re.benchmarks.export import (
+from odin_medical_ner_re.bigbio import bigbio_kb_record
+from odin_medical_ner_re.builder import document_to_example, features
+from odin_medical_ner_re.builder import to_bigbio_kb as builder_bigbio
+from odin_medical_ner_re.corpora import CORPORA, load_benchmark, load_benchmark_documents
+from odin_medical_ner_re.corpora.corpus import DEFAULT_ROOT, ENV_VAR
+from odin_medical_ner_re.corpora.export import (
     documents_of,
     read_bigbio_jsonl,
     read_pubtator_documents,
     write_bigbio_jsonl,
     write_pubtator_documents,
 )
-from odin_medical_ner_re.bigbio import bigbio_kb_record
-from odin_medical_ner_re.builder import document_to_example, features
-from odin_medical_ner_re.builder import to_bigbio_kb as builder_bigbio
 from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.generator import MedicalTextGenerator
 from odin_medical_ner_re.schema import Document

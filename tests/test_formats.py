@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from odin_medical_ner_re.benchmarks import CORPORA, benchmark_features
-from odin_medical_ner_re.benchmarks import label_names as corpus_label_names
 from odin_medical_ner_re.builder import features as odin_features
+from odin_medical_ner_re.corpora import CORPORA, benchmark_features
+from odin_medical_ner_re.corpora import label_names as corpus_label_names
 from odin_medical_ner_re.formats import (
     END,
     MAX_POINTER,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from odin_medical_ner_re.benchmarks.pubtator import (
+from odin_medical_ner_re.corpora.pubtator import (
     format_pubtator,
     parse_pubtator,
     read_pubtator,

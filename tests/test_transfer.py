@@ -1,4 +1,4 @@
-"""The transfer benchmark (``benchmarks/transfer.py``) and the synthetic projection of ``labels.py``."""
+"""The transfer benchmark (``corpora/transfer.py``) and the synthetic projection of ``labels.py``."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from pathlib import Path
 import pytest
 from transfer_corpus import FIXTURE_KB, TRAIN_SIZE, make_corpus, make_synthetic
 
-from odin_medical_ner_re.benchmarks import load_benchmark_documents, run_transfer, write_transfer
-from odin_medical_ner_re.benchmarks.ade import split_of
-from odin_medical_ner_re.benchmarks.corpus import ALLOW_SUBSET_VAR, DEFAULT_ROOT, ENV_VAR
-from odin_medical_ner_re.benchmarks.labels import project_for_corpus
-from odin_medical_ner_re.benchmarks.runner import run_benchmark
-from odin_medical_ner_re.benchmarks.transfer import (
+from odin_medical_ner_re.builder import config_names
+from odin_medical_ner_re.corpora import load_benchmark_documents, run_transfer, write_transfer
+from odin_medical_ner_re.corpora.ade import split_of
+from odin_medical_ner_re.corpora.corpus import ALLOW_SUBSET_VAR, DEFAULT_ROOT, ENV_VAR
+from odin_medical_ner_re.corpora.labels import project_for_corpus
+from odin_medical_ner_re.corpora.runner import run_benchmark
+from odin_medical_ner_re.corpora.transfer import (
     format_transfer_markdown,
     load_synthetic,
     parse_real,
     sample_real,
 )
-from odin_medical_ner_re.builder import config_names
 from odin_medical_ner_re.errors import UserInputError
 from odin_medical_ner_re.schema import Document, Entity, Relation, load_documents
 
@@ -183,11 +183,11 @@ def test_run_transfer_end_to_end(corpus_dir: Path, synthetic: Path, tmp_path: Pa
 
 
 def test_domain_mix_marks_each_source_in_both_arms(corpus_dir: Path, synthetic: Path) -> None:
-    from odin_medical_ner_re.benchmarks import load_benchmark_documents
-    from odin_medical_ner_re.benchmarks.baselines import CrfTagger
-    from odin_medical_ner_re.benchmarks.labels import project_for_corpus
-    from odin_medical_ner_re.benchmarks.runner import score_predictions
-    from odin_medical_ner_re.benchmarks.transfer import sample_real
+    from odin_medical_ner_re.corpora import load_benchmark_documents
+    from odin_medical_ner_re.corpora.baselines import CrfTagger
+    from odin_medical_ner_re.corpora.labels import project_for_corpus
+    from odin_medical_ner_re.corpora.runner import score_predictions
+    from odin_medical_ner_re.corpora.transfer import sample_real
     from odin_medical_ner_re.schema import load_documents
 
     report = run_transfer(synthetic, "bc5cdr", real="3", data_dir=corpus_dir, show_progress=False)

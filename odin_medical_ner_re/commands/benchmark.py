@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..benchmarks import CORPORA
-from ..benchmarks.labels import LABEL_SETS
-from ..benchmarks.runner import SYSTEMS, format_benchmark_report, run_benchmark, write_json
+from ..corpora import CORPORA
+from ..corpora.labels import LABEL_SETS
+from ..corpora.runner import SYSTEMS, format_benchmark_report, run_benchmark, write_json
 from ..errors import UserInputError
 from ..files import check_output_file
 

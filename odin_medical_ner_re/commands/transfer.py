@@ -26,8 +26,8 @@ import argparse
 import sys
 from typing import Any
 
-from ..benchmarks import CORPORA
-from ..benchmarks.transfer import MIXES
+from ..corpora import CORPORA
+from ..corpora.transfer import MIXES
 from ..errors import UserInputError
 
 
@@ -98,7 +98,7 @@ def _integer(value: str | None, option: str, minimum: int | None) -> int | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..benchmarks.transfer import check_output_dir, format_transfer_markdown, run_transfer, write_transfer
+    from ..corpora.transfer import check_output_dir, format_transfer_markdown, run_transfer, write_transfer
 
     seed = _integer(args.seed, "--seed", None)
     num_synthetic = _integer(args.num_synthetic, "--num-synthetic", 1)

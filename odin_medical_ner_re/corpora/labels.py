@@ -241,7 +241,7 @@ def label_table_markdown() -> str:
     lines = [
         '# Native labels -> odin labels (`label_set="odin"`)',
         "",
-        "Generated from `odin_medical_ner_re/benchmarks/labels.py` (`label_table_markdown()`); "
+        "Generated from `odin_medical_ner_re/corpora/labels.py` (`label_table_markdown()`); "
         "a test keeps this file identical to it.",
         "",
         f"odin entity types: {', '.join(ENTITY_TYPES)}; relations: {', '.join(RELATION_TYPES)}.",

@@ -10,7 +10,7 @@ from ..errors import UserInputError
 from ..knowledge import KnowledgeBase, load_knowledge_base
 from ..schema import Document, load_documents
 
-#: Names accepted by the benchmark adapters (``odin_medical_ner_re.benchmarks``).
+#: Names accepted by the benchmark adapters (``odin_medical_ner_re.corpora``).
 BENCHMARK_NAMES: tuple[str, ...] = ("biored", "bc5cdr", "ade", "ncbi_disease")
 
 
@@ -108,19 +108,19 @@ def _load_named(name: str, label_set: str) -> tuple[dict[str, list[Document]], s
 
     if name in config_names():
         return _from_dataset_object(load_dataset(name)), f"builder config {name}"
-    benchmarks = _benchmark_module()
+    corpora = _corpora_module()
     known = set(BENCHMARK_NAMES)
-    if benchmarks is not None:
-        known |= set(getattr(benchmarks, "CORPORA", {})) | set(getattr(benchmarks, "ALIASES", {}))
+    if corpora is not None:
+        known |= set(getattr(corpora, "CORPORA", {})) | set(getattr(corpora, "ALIASES", {}))
     if name.lower() in known:
-        if benchmarks is None:
+        if corpora is None:
             raise UserInputError(
-                f"{name}: the benchmark adapters (odin_medical_ner_re.benchmarks) are not installed in this build"
+                f"{name}: the benchmark adapters (odin_medical_ner_re.corpora) are not installed in this build"
             )
-        if hasattr(benchmarks, "load_benchmark_documents"):
-            splits = benchmarks.load_benchmark_documents(name, label_set=label_set)
+        if hasattr(corpora, "load_benchmark_documents"):
+            splits = corpora.load_benchmark_documents(name, label_set=label_set)
         else:
-            splits = _from_dataset_object(benchmarks.load_benchmark(name, label_set=label_set))
+            splits = _from_dataset_object(corpora.load_benchmark(name, label_set=label_set))
         return dict(splits), f"benchmark {name} ({label_set} labels)"
     raise UserInputError(
         f"{name}: not a file, a saved dataset folder, a builder config ({', '.join(config_names())}) "
@@ -128,15 +128,15 @@ def _load_named(name: str, label_set: str) -> tuple[dict[str, list[Document]], s
     )
 
 
-def _benchmark_module() -> Any:
+def _corpora_module() -> Any:
     """The real-corpus adapters, imported only when asked for (they are optional here)."""
     try:
-        from .. import benchmarks
+        from .. import corpora
     except ImportError as err:
-        if err.name and err.name.endswith("benchmarks"):
+        if err.name and err.name.endswith("corpora"):
             return None
         raise
-    return benchmarks
+    return corpora
 
 
 def _display_name(spec: str) -> str:

@@ -42,8 +42,8 @@ def data_source(args: DataArguments) -> tuple[str, str]:
     unset (the builder, config ``--dataset_config``), a builder config name, a documents
     file, or a benchmark name. ``--dataset_path`` and ``--benchmark`` are kept for older configs.
     """
-    from ..benchmarks import ALIASES, CORPORA
     from ..builder import config_names
+    from ..corpora import ALIASES, CORPORA
     from .arguments import BUILDER_NAMES
 
     given = [(flag, value) for flag, value in (
@@ -85,7 +85,7 @@ def load_training_data(args: DataArguments) -> TrainingData:
         docs = load_documents(Path(value))
         return TrainingData({args.dataset_train_split: docs}, list(ENTITY_TYPES), list(RELATION_TYPES))
     if kind == "benchmark":
-        from ..benchmarks import load_benchmark
+        from ..corpora import load_benchmark
 
         dataset = load_benchmark(value, data_dir=args.benchmark_data_dir, label_set="native")
     else:
