@@ -11,6 +11,7 @@ from transfer_corpus import FIXTURE_KB, TRAIN_SIZE, make_corpus, make_synthetic
 
 from odin_medical_ner_re.builder import config_names
 from odin_medical_ner_re.cli import main
+from odin_medical_ner_re.corpora import transfer as transfer_module
 from odin_medical_ner_re.corpora.corpus import ENV_VAR
 
 
@@ -116,6 +117,25 @@ def test_output_cannot_be_the_synthetic_file(setup: tuple[Path, Path], capsys: p
     argv[argv.index("--synthetic") + 1] = str(synthetic_in_output)
     assert main(argv) == 2
     assert "would overwrite the input" in capsys.readouterr().err
+
+
+def test_the_model_system_finds_the_tiny_recipe_in_a_checkout_and_asks_for_one_when_installed(
+    setup: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default recipe config is in the checkout, not in the wheel: an installed package says so."""
+    default = transfer_module.DEFAULT_MODEL_CONFIG
+    assert default == Path(__file__).resolve().parents[1] / "recipes" / "configs" / "tiny-cpu.yaml"
+    assert default.is_file()
+    monkeypatch.setattr(transfer_module, "DEFAULT_MODEL_CONFIG", None)  # as in site-packages
+    output = tmp_path / "out"
+    assert main(_argv(setup, output, "--system", "model")) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --system model: no recipe config given") and err.count("\n") == 1
+    assert "recipes/configs/tiny-cpu.yaml is only in a source checkout" in err and "--model-config FILE" in err
+    missing = tmp_path / "missing.yaml"
+    assert main(_argv(setup, output, "--system", "model", "--model-config", str(missing))) == 2
+    assert capsys.readouterr().err == f"error: model recipe config {missing} not found; give --model-config FILE\n"
+    assert not output.exists()
 
 
 @pytest.mark.slow

@@ -45,6 +45,15 @@ SPLIT_ORDER: tuple[str, ...] = ("train", "validation", "test")
 NO_ID: frozenset[str] = frozenset({"", "-", "-1"})
 
 
+def source_checkout(package: Path) -> Path | None:
+    """The source checkout (the folder with ``pyproject.toml``) that holds ``package``, or None.
+
+    An installed wheel lives in site-packages: nothing beside it (corpora, recipes) is the project's.
+    """
+    checkout = package.parent
+    return checkout if (checkout / "pyproject.toml").is_file() else None
+
+
 def checkout_root(package: Path) -> Path | None:
     """``shared/benchmarks`` beside the source checkout that holds ``package``, or None.
 
@@ -53,8 +62,8 @@ def checkout_root(package: Path) -> Path | None:
     site-packages, where no such neighbour means anything; there the corpora are named by
     ``$ODIN_BENCHMARKS_DIR`` or ``data_dir`` (:func:`resolve_corpus_dir` says so).
     """
-    checkout = package.parent
-    if not (checkout / "pyproject.toml").is_file():
+    checkout = source_checkout(package)
+    if checkout is None:
         return None
     return (checkout.parent / "shared" / "benchmarks").resolve()
 

@@ -39,7 +39,7 @@ from ..errors import UserInputError
 from ..files import atomic_write_bytes, atomic_write_text, prepare_output_dir
 from ..schema import Document, load_documents
 from . import get_corpus, load_benchmark_documents
-from .corpus import resolve_corpus_dir
+from .corpus import resolve_corpus_dir, source_checkout
 from .labels import odin_entity_types, odin_relation_types, project_for_corpus
 from .runner import predict, require_split, score_predictions, without_negatives
 
@@ -53,8 +53,12 @@ ARMS: tuple[str, ...] = ("real", "real+synthetic")
 #: system and differ only by the data; ``concat`` trains on the plain concatenation.
 MIXES: tuple[str, ...] = ("domain", "concat")
 OUTPUT_FILES: tuple[str, ...] = ("transfer.json", "transfer.md", "transfer.png")
-#: The tiny recipe config in a source checkout (the ``model`` system's default).
-DEFAULT_MODEL_CONFIG = Path(__file__).resolve().parents[2] / "recipes" / "configs" / "tiny-cpu.yaml"
+#: Where the ``model`` system's default recipe config lies in a source checkout.
+RECIPE_CONFIG = Path("recipes") / "configs" / "tiny-cpu.yaml"
+#: That config in the checkout holding this package; None in an installed wheel, which ships no
+#: recipes (``--model-config`` names one there).
+_CHECKOUT = source_checkout(Path(__file__).resolve().parents[1])
+DEFAULT_MODEL_CONFIG: Path | None = None if _CHECKOUT is None else _CHECKOUT / RECIPE_CONFIG
 
 K = int | str
 
@@ -169,7 +173,7 @@ def _train_and_predict(
     system: str,
     train: list[Document],
     documents: list[Document],
-    model_config: Path,
+    model_config: Path | None,
     model_options: dict[str, Any],
     batch_size: int,
     domains: list[str] | None = None,
@@ -177,7 +181,8 @@ def _train_and_predict(
     """(predictions for ``documents``, seconds spent training) of ``system`` trained on ``train``.
 
     ``domains`` (one source label per training document) makes the crf domain-aware; it tags the
-    scored documents as "real". The model system trains on the plain mix.
+    scored documents as "real". The model system trains on the plain mix with ``model_config``
+    (checked by :func:`run_transfer`; the crf has none).
     """
     started = time.perf_counter()
     if system == "crf":
@@ -356,6 +361,11 @@ def run_transfer(
         raise UserInputError("give at least one corpus (--corpus NAME)")
     names = list(dict.fromkeys(get_corpus(n).name for n in names))
     config_path = Path(model_config) if model_config else DEFAULT_MODEL_CONFIG
+    if system == "model" and config_path is None:
+        raise UserInputError(
+            f"--system model: no recipe config given, and {RECIPE_CONFIG} is only in a source checkout "
+            "(this package is installed); give --model-config FILE"
+        )
     if system == "model" and not config_path.is_file():
         raise UserInputError(f"model recipe config {config_path} not found; give --model-config FILE")
     if isinstance(synthetic, (str, os.PathLike)) and not Path(synthetic).exists():
