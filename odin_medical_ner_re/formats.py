@@ -15,7 +15,7 @@ note word by word and writes each word's tag right after it::
 are neighbours, so the choice is nearly always local; with absolute entity numbers,
 which the model had to copy from far back, the recipe reached test RE 0.14 at 450
 steps, where pointers reached validation RE 0.79 at 450 steps and test RE 0.84 at 600:
-benchmarks/RESULTS.md), closed by ``<.>``; ``<I-Type>`` continues the open entity and ``<O>``
+RESULTS.md), closed by ``<.>``; ``<I-Type>`` continues the open entity and ``<O>``
 is outside. Every decision is local, a name never seen in training is tagged from its
 context, and offsets are exact because words are the source's own tokens
 (:mod:`~odin_medical_ner_re.tokenize`).

@@ -18,7 +18,7 @@ each slot. Word pieces are tokenized once per distinct word, in one batch call.
 
 The grammar is :class:`~.inference._TagDecoder`'s; ``tests/test_tag_decoding.py`` checks the
 output against ``inference.decode_tags_stepwise`` (the previous decoder, token by token) and
-``benchmarks/bench_generate_predictions.py`` times both.
+``perf/bench_generate_predictions.py`` times both.
 """
 
 from __future__ import annotations

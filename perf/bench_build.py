@@ -8,8 +8,8 @@
    ``num_proc=2``: the builder writes shard by shard, so the peak must stay flat as the
    number of documents grows (goal: under 2 GiB at 1,000,000 documents).
 
-    python benchmarks/bench_build.py              # part 1 + peaks at 10k and 100k train notes
-    python benchmarks/bench_build.py --million    # also the 1,000,000-note peak (~800 docs per CPU-second:
+    python perf/bench_build.py              # part 1 + peaks at 10k and 100k train notes
+    python perf/bench_build.py --million    # also the 1,000,000-note peak (~800 docs per CPU-second:
                                                   # ~10 min on 2 idle cores)
 
 Each peak is measured on a child process (a fresh interpreter), sampling the RSS of the child

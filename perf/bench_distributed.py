@@ -10,7 +10,7 @@
 3. A paper estimate for 100M notes on 32 workers from the per-worker rates measured above
    (perfect scaling assumed: the shards are independent; storage and scheduling are not counted).
 
-    PYTHONPATH=$PWD OMP_NUM_THREADS=1 nice -n 10 python benchmarks/bench_distributed.py
+    PYTHONPATH=$PWD OMP_NUM_THREADS=1 nice -n 10 python perf/bench_distributed.py
 """
 
 from __future__ import annotations

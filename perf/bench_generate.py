@@ -2,8 +2,8 @@
 
 Run::
 
-    python benchmarks/bench_generate.py [--num-samples 10000] [--complexity simple] [--repeat 3]
-    python benchmarks/bench_generate.py --baseline OLD_DIR   # also time a previous generator
+    python perf/bench_generate.py [--num-samples 10000] [--complexity simple] [--repeat 3]
+    python perf/bench_generate.py --baseline OLD_DIR   # also time a previous generator
 
 Prints documents per second for ``MedicalTextGenerator(seed=42).generate_dataset(N)`` in one
 process (one core: the generator is single-threaded), as wall clock and CPU time, the best

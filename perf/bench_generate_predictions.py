@@ -1,9 +1,9 @@
 """Prediction documents/s: the fast forced-word decoder against the token-by-token one, same notes, one run.
 
-    python benchmarks/bench_generate_predictions.py                     # random tiny-cpu-shaped model
-    python benchmarks/bench_generate_predictions.py --model outputs/tiny-cpu-1k --notes 1k-test --docs 200
-    python benchmarks/bench_generate_predictions.py --model outputs/tiny-cpu-1k --notes biored-dev --docs 16
-    python benchmarks/bench_generate_predictions.py --hidden 32 --layers 1 --heads 2 --intermediate 64 --vocab 400
+    python perf/bench_generate_predictions.py                     # random tiny-cpu-shaped model
+    python perf/bench_generate_predictions.py --model outputs/tiny-cpu-1k --notes 1k-test --docs 200
+    python perf/bench_generate_predictions.py --model outputs/tiny-cpu-1k --notes biored-dev --docs 16
+    python perf/bench_generate_predictions.py --hidden 32 --layers 1 --heads 2 --intermediate 64 --vocab 400
 
 What is measured:
 

@@ -1,7 +1,7 @@
 """What the input checks of ``evaluate`` and the metric cost, next to the scoring (one run each).
 
-    python benchmarks/bench_score_checks.py               # 10,000 generated notes
-    python benchmarks/bench_score_checks.py --docs 2000   # quicker
+    python perf/bench_score_checks.py               # 10,000 generated notes
+    python perf/bench_score_checks.py --docs 2000   # quicker
 
 Predictions are the references without their text (checked against the reference's text, the
 usual case). Prints the best of three CPU-second timings of ``check_scoring_inputs`` and of

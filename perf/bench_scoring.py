@@ -1,7 +1,7 @@
 """Time the scoring protocol against nervaluate on the same spans, in one run.
 
-    python benchmarks/bench_scoring.py              # 10,000 documents, ~10 entities each
-    python benchmarks/bench_scoring.py --docs 2000  # quicker
+    python perf/bench_scoring.py              # 10,000 documents, ~10 entities each
+    python perf/bench_scoring.py --docs 2000  # quicker
 
 CPU seconds (wall seconds in parentheses), the best of ``--repeat`` interleaved rounds, on the same
 synthetic predictions and references:

@@ -1,7 +1,7 @@
 """Training tokens/s of the tiny model: plain padding vs padding-free vs packing (TRL), in one run.
 
-    python benchmarks/bench_train.py                          # the tiny-cpu recipe's model shape, 20 steps each
-    python benchmarks/bench_train.py --hidden 64 --layers 1 --heads 2 --intermediate 128 --vocab 600 --docs 120
+    python perf/bench_train.py                          # the tiny-cpu recipe's model shape, 20 steps each
+    python perf/bench_train.py --hidden 64 --layers 1 --heads 2 --intermediate 128 --vocab 600 --docs 120
 
 What is measured. The same notes, tokenized exactly as ``recipes/train.py`` tokenizes them
 for the tiny model (``tokenized_tag_examples``: words as inputs, loss on the tags), cut to
@@ -37,7 +37,7 @@ logits of three notes packed in one row are compared with the notes run one by o
 TRL calls the model and, for contrast, with a KV cache (where the mask is *not* derived
 and the notes do see each other). The recipe should use ``padding_free: true`` or
 ``packing: true`` only where the check is ~0 *and* the ratio is above 1: see
-``benchmarks/RESULTS.md`` for the measured figures (on CPU: it is not).
+``perf/RESULTS.md`` for the measured figures (on CPU: it is not).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The README's first command once per seed, and the table of what it scores: mean ± sd, not one lucky run.
 
-    python benchmarks/reproduce_main.py --seeds 0,1,2
-    python benchmarks/reproduce_main.py --seeds 0,1,2 --output outputs/reproduce-main --overwrite
+    python perf/reproduce_main.py --seeds 0,1,2
+    python perf/reproduce_main.py --seeds 0,1,2 --output outputs/reproduce-main --overwrite
 
 Each seed runs ``python recipes/train.py --config recipes/configs/tiny-cpu.yaml`` (the
 README's first command, after ``pip install -e .``) in a subprocess, with ``--seed S`` and a

@@ -6,9 +6,9 @@ then reads two such folders and checks that every split holds equal tables (same
 values, same order) and says whether the parquet files are byte-identical too::
 
     # before: the installed main checkout (PYTHONPATH unset); after: this working copy
-    (cd /tmp && python /path/to/benchmarks/same_rows.py write /tmp/rows-main --num-proc 1)
-    PYTHONPATH=$PWD python benchmarks/same_rows.py write /tmp/rows-new --num-proc 2
-    python benchmarks/same_rows.py compare /tmp/rows-main /tmp/rows-new
+    (cd /tmp && python /path/to/perf/same_rows.py write /tmp/rows-main --num-proc 1)
+    PYTHONPATH=$PWD python perf/same_rows.py write /tmp/rows-new --num-proc 2
+    python perf/same_rows.py compare /tmp/rows-main /tmp/rows-new
 
 Sizes are small by default (``--num-train 2500 --num-eval 300 --shard-size 1000``: several shards
 per split, so ``num_proc`` really splits the work); any config name the builder registers can

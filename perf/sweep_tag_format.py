@@ -1,8 +1,8 @@
 """Sweep of the tiny model's tag format and recipe, scored on validation only (never a test split).
 
-    python benchmarks/sweep_tag_format.py                      # every variant (a GPU: ~20 s each on an H100)
-    python benchmarks/sweep_tag_format.py K0 K1 K0_copies2     # chosen variants
-    python benchmarks/sweep_tag_format.py --list
+    python perf/sweep_tag_format.py                      # every variant (a GPU: ~20 s each on an H100)
+    python perf/sweep_tag_format.py K0 K1 K0_copies2     # chosen variants
+    python perf/sweep_tag_format.py --list
 
 Why a hand-written loop. A format is chosen by how well a model learns it in a fixed number of
 optimizer steps, because the step count is what the 30-minute CPU budget of the main job

@@ -1,4 +1,4 @@
-"""``benchmarks/reproduce_main.py``: its refusals and its table, with the training runner mocked.
+"""``perf/reproduce_main.py``: its refusals and its table, with the training runner mocked.
 
 No test trains: the runner is replaced by one that writes the ``report.json`` a run would,
 so what is checked is the script's own behaviour (argument checks, the output folder, the
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "reproduce_main.py"
+SCRIPT = Path(__file__).resolve().parent.parent / "perf" / "reproduce_main.py"
 
 
 @pytest.fixture(scope="module")

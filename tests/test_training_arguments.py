@@ -223,7 +223,7 @@ def test_a_multi_process_cpu_launch_sets_omp_threads(monkeypatch: pytest.MonkeyP
 
 
 def test_evaluate_model_still_takes_its_earlier_flags() -> None:
-    """Commands recorded in benchmarks/RESULTS.md keep working: same settings as the new flag names."""
+    """Commands recorded in RESULTS.md keep working: same settings as the new flag names."""
     from odin_medical_ner_re.commands import evaluate_model as recipe
 
     old = recipe.parse(shlex.split("--model M --dataset_config 1k --split test --split test_unseen --max_samples 100 "

@@ -22,7 +22,7 @@ from ..training.launch import set_cpu_threads
 from .train import recipe_parser
 
 HELP = "score a trained model by generating answers on a split (the same as recipes/evaluate_model.py)"
-#: Flags of the earlier argparse version, still accepted: benchmarks/RESULTS.md records commands that use them.
+#: Flags of the earlier argparse version, still accepted: RESULTS.md records commands that use them.
 OLD_FLAGS = {"--max_samples": "--max_eval_samples", "--batch_size": "--eval_batch_size"}
 
 

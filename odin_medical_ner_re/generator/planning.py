@@ -28,7 +28,7 @@ from .terms import ADULT, Term
 #: whether the entities are denied; ``dose`` whether drugs are written with their dose;
 #: ``relation`` the relation written between every head and every tail, or None. Readers
 #: unpack it by these names. It stays a plain tuple: one is built for every sentence of every
-#: note, and a NamedTuple made generation 11% slower (``benchmarks/bench_generate.py``).
+#: note, and a NamedTuple made generation 11% slower (``perf/bench_generate.py``).
 Sentence = tuple[int, Any, Sequence[Term], Sequence[Term], "str | None", bool, bool, "str | None"]
 TEMPLATE_OP, CROSS_OP, CC_OP, TEXT_OP = range(4)
 _INTRO, _MENTIONS = "intro", "mentions"  # keys of a sex's routes besides the fact kinds
