@@ -346,7 +346,8 @@ def content_hash() -> str:
 
     package = Path(__file__).resolve().parent
     knowledge_dir = Path(os.environ.get("ODIN_KNOWLEDGE_DIR") or DATA_DIR)
-    files = [package / name for name in ("builder.py", "arrow_rows.py", "tokenize.py", "schema.py")]
+    shaping = ("builder.py", "arrow_rows.py", "tokenize.py", "schema.py", "seeds.py", "shard_plan.py")
+    files = [package / name for name in shaping]
     files += sorted((package / "generator").glob("*.py"))
     files += sorted((package / "templates").glob("*.yaml")) + sorted(knowledge_dir.glob("*.yaml"))
     literature = package / "literature"
