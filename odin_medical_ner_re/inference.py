@@ -7,6 +7,7 @@ design. Documents are sorted by length so each left-padded batch wastes little c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -387,10 +388,8 @@ def model_lookahead(model: Any) -> int:
     return int(value) if isinstance(value, int) else LOOKAHEAD
 
 
-def load_model(model_dir: str | Path, device: str | None = None) -> tuple[Any, Any]:
-    """A trained output folder (full model or PEFT adapter) and its tokenizer."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
+def check_model_dir(model_dir: str | os.PathLike[str]) -> str:
+    """The model folder's absolute path, if it holds a model (checked before any worker starts)."""
     folder = Path(model_dir)
     if not folder.is_dir():
         raise UserInputError(f"model folder {folder} does not exist")
@@ -398,6 +397,14 @@ def load_model(model_dir: str | Path, device: str | None = None) -> tuple[Any, A
         raise UserInputError(
             f"{folder} holds no config.json or adapter_config.json: not a trained model folder"
         )
+    return str(folder.resolve())
+
+
+def load_model(model_dir: str | Path, device: str | None = None) -> tuple[Any, Any]:
+    """A trained output folder (full model or PEFT adapter) and its tokenizer."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    folder = Path(check_model_dir(model_dir))
     tokenizer = AutoTokenizer.from_pretrained(folder)
     if (folder / "adapter_config.json").is_file():
         from peft import AutoPeftModelForCausalLM

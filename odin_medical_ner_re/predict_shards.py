@@ -34,6 +34,7 @@ from typing import Any
 from . import __version__
 from .errors import UserInputError
 from .files import atomic_write_text, prepare_output_dir, temporary_path
+from .inference import check_model_dir
 from .schema import Document, iter_raw_documents
 
 MANIFEST = "manifest.json"
@@ -354,18 +355,6 @@ def finished_shards(
 
 
 # --------------------------------------------------------------------------- the run
-
-
-def check_model_dir(model_dir: str | os.PathLike[str]) -> str:
-    """The model folder's absolute path, if it holds a model (checked before workers start)."""
-    folder = Path(model_dir)
-    if not folder.is_dir():
-        raise UserInputError(f"model folder {folder} does not exist")
-    if not (folder / "config.json").is_file() and not (folder / "adapter_config.json").is_file():
-        raise UserInputError(
-            f"{folder} holds no config.json or adapter_config.json: not a trained model folder"
-        )
-    return str(folder.resolve())
 
 
 def predict_corpus(

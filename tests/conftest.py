@@ -79,3 +79,14 @@ def run_script(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path, list[str]], i
         return int(exit_info.value.code or 0)
 
     return run
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread for a module's tiny-model tests (two cores, two processes: 100x otherwise)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

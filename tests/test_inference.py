@@ -9,7 +9,6 @@ hand-offs cost more than the matrix products, and the tests share the CPU with o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,25 +44,12 @@ from odin_medical_ner_re.schema import (
     validate,
 )
 from odin_medical_ner_re.tokenize import tokenize
-from odin_medical_ner_re.training.tiny import TinyModelSpec, build_tiny_model, train_tokenizer
+from odin_medical_ner_re.training.tiny import SMOKE_SPEC, build_tiny_model, train_tokenizer
 
-SPEC = TinyModelSpec(
-    hidden_size=32,
-    num_hidden_layers=1,
-    num_attention_heads=2,
-    intermediate_size=64,
-    max_position_embeddings=2048,
-    vocab_size=400,
-)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SPEC = SMOKE_SPEC
 _TAG = re.compile(r"<[^<>\s]+>")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

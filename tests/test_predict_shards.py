@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +27,12 @@ from odin_medical_ner_re.generator import MedicalTextGenerator
 from odin_medical_ner_re.inference import load_model, predict
 from odin_medical_ner_re.predict_shards import MANIFEST, predict_corpus, read_documents
 from odin_medical_ner_re.schema import Document, save_documents, validate
-from odin_medical_ner_re.training.tiny import TinyModelSpec, build_tiny_model, train_tokenizer
+from odin_medical_ner_re.training.tiny import SMOKE_SPEC, build_tiny_model, train_tokenizer
 
-SPEC = TinyModelSpec(
-    hidden_size=32,
-    num_hidden_layers=1,
-    num_attention_heads=2,
-    intermediate_size=64,
-    max_position_embeddings=2048,
-    vocab_size=400,
-)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SPEC = SMOKE_SPEC
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="module")

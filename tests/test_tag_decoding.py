@@ -7,7 +7,7 @@ lookahead's tag-only chunks) is visited, and its logits are not far apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
 from typing import Any
 
 import pytest
@@ -20,15 +20,9 @@ from odin_medical_ner_re.schema import ENTITY_TYPES, RELATION_TYPES, Document
 from odin_medical_ner_re.static_llama import StaticLlama, unsupported
 from odin_medical_ner_re.tag_decoding import decode_tags_fast, word_pieces
 from odin_medical_ner_re.tokenize import tokenize
-from odin_medical_ner_re.training.tiny import TinyModelSpec, build_tiny_model, train_tokenizer
+from odin_medical_ner_re.training.tiny import SMOKE_SPEC, build_tiny_model, train_tokenizer
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread() -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +37,7 @@ def tokenizer(corpus: list[Document]) -> Any:
 
 
 def model_of(tokenizer: Any, layers: int, seed: int) -> Any:
-    spec = TinyModelSpec(hidden_size=32, num_hidden_layers=layers, num_attention_heads=2, intermediate_size=64,
-                         vocab_size=400)
+    spec = dataclasses.replace(SMOKE_SPEC, num_hidden_layers=layers)
     return build_tiny_model(tokenizer, spec, seed=seed).eval()
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserInputError
-from ..predict_shards import DEFAULT_BATCH_SIZE, check_model_dir, plan_shards, predict_corpus
+from ..inference import check_model_dir
+from ..predict_shards import DEFAULT_BATCH_SIZE, plan_shards, predict_corpus
 
 
 def register(subparsers: Any) -> None:

@@ -31,6 +31,18 @@ class TinyModelSpec:
     vocab_size: int = 2048
 
 
+#: The smallest shape that still learns the tag format in a few steps: for tests and smoke runs
+#: that need a real model in seconds, not for scores.
+SMOKE_SPEC = TinyModelSpec(
+    hidden_size=32,
+    num_hidden_layers=1,
+    num_attention_heads=2,
+    intermediate_size=64,
+    max_position_embeddings=2048,
+    vocab_size=400,
+)
+
+
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, extra_tokens: Sequence[str] = ()):
     """A byte-level BPE tokenizer trained on ``texts``; ``extra_tokens`` (the format's tags) stay whole."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
