@@ -2,8 +2,10 @@
 
 The Ray builds run in a process of their own (``tests/fixtures/ray_builds.py``: a local cluster
 of two CPUs, no dashboard), started once by a module fixture: a process that ran Ray can deadlock
-in a later ``fork``, and the test process forks for ``num_proc``. The builds are a few dozen
-notes against the small fixture knowledge base.
+in a later ``fork``. The local ``--num-proc 2`` build it is compared with runs in a fresh process
+too: forking the test process itself (its torch and tokenizers threads) once left a ``datasets``
+pool worker waiting forever under load. The builds are a few dozen notes against the small
+fixture knowledge base.
 """
 
 from __future__ import annotations
@@ -46,18 +48,25 @@ def build(*argv: str) -> int:
     return main(["build", "--config", "1k", *SIZES, "--seed", "5", *argv])
 
 
+def build_in_fresh_process(knowledge_dir: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``build`` with ``--num-proc`` from a process without threads: forking the test process (torch
+    and tokenizers threads, earlier pools) once left a ``datasets`` pool worker waiting forever."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "ODIN_KNOWLEDGE_DIR": knowledge_dir}
+    command = [sys.executable, "-m", "odin_medical_ner_re", "build", "--config", "1k", *SIZES, "--seed", "5", *argv]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+
+
 def parquet_files(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.glob("*/*.parquet"))}
 
 
 def test_ray_shards_are_the_local_builds_byte_for_byte(
-    ray_builds: Path, cache_dir: str, tmp_path: Path
+    ray_builds: Path, knowledge_dir: str, tmp_path: Path
 ) -> None:
     local, distributed = tmp_path / "local", ray_builds / "ray"
-    assert (
-        build("--num-shards", "3", "--num-proc", "2", "--cache-dir", cache_dir, "--output-dir", str(local))
-        == 0
-    )
+    options = ("--num-shards", "3", "--num-proc", "2", "--cache-dir", str(tmp_path / "cache"))
+    done = build_in_fresh_process(knowledge_dir, *options, "--output-dir", str(local))
+    assert done.returncode == 0, done.stderr[-4000:]
     local_files, ray_files = parquet_files(local), parquet_files(distributed)
     assert len(ray_files) == 12 and "1k/train-00002-of-00003.parquet" in ray_files
     assert ray_files == local_files
