@@ -40,6 +40,8 @@ def test_the_callers_frozen_objects_stay_frozen() -> None:
         frozen = gc.get_freeze_count()
         with gc_paused(freeze_survivors=True):
             pass
-        assert gc.get_freeze_count() == frozen
+        # unfreeze would empty the permanent generation; a few frozen objects may die meanwhile
+        # (other threads drop references), so "stayed frozen" is "nearly all still there"
+        assert gc.get_freeze_count() > 0.99 * frozen
     finally:
         gc.unfreeze()

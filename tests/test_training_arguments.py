@@ -78,7 +78,7 @@ def test_the_existing_configs_keep_their_meaning() -> None:
     data, training, model = parse(["--config", str(TINY_CONFIG)])
     assert (data.dataset_name, data.dataset_config, data.dataset_train_split) == (None, "1k", "train")
     assert data.dataset_test_split == "validation" and data.evaluate_splits == ["test", "test_unseen"]
-    assert (training.max_steps, training.learning_rate, training.per_device_train_batch_size) == (600, 1.5e-3, 16)
+    assert (training.max_steps, training.learning_rate, training.per_device_train_batch_size) == (600, 1e-3, 16)
     assert (model.model_name_or_path, model.tiny_hidden_size, model.max_seq_length) == ("tiny", 256, 1024)
     peft_model = parse(["--config", str(PEFT_CONFIG)])[2]
     assert peft_model.lora_dropout == 0.0 and peft_model.dtype is None
