@@ -57,6 +57,8 @@ _ENTITY_ROLES: dict[str, str] = {
 #: Template slots filled from the context lexicon: unannotated noun phrases (a measure, a
 #: protein, an effort such as "supportive care"), never an entity.
 CONTEXT_SLOTS: dict[str, str] = {"M": "measures", "M2": "measures", "Q": "proteins", "F": "efforts"}
+#: The context-lexicon list of unannotated words written before a mention of each type.
+_MODIFIERS_OF: dict[str, str] = {"Disease": "disease_modifiers", "Symptom": "disease_modifiers", "Drug": "drug_modifiers"}
 #: Connectives that open a sentence in real abstracts; the word after them keeps its case.
 OPENERS: tuple[str, ...] = (
     "However, ", "In addition, ", "Moreover, ", "Furthermore, ", "In contrast, ", "Thus, ", "Therefore, ",
@@ -508,7 +510,7 @@ class LiteratureGenerator:
                 writer.text(numbers[slot])
                 continue
             initial = writer.length == start_length and not opener
-            before = text[: match.start()].split()
+            before = text[: match.start()].rsplit(maxsplit=1)  # only its last word matters
             attached = (  # "{E}-induced", "{E} {T}", "Severe {A}": no more words around it
                 text[position : position + 1] in ("-", "/")
                 or text[position : position + 2] == " {"
@@ -558,7 +560,7 @@ class LiteratureGenerator:
 
     def _modifier(self, role: _Role) -> str:
         """An unannotated word before a mention ("profound thrombocytopenia"), or nothing."""
-        key = {"Disease": "disease_modifiers", "Symptom": "disease_modifiers", "Drug": "drug_modifiers"}.get(role.type)
+        key = _MODIFIERS_OF.get(role.type)
         if key is None or not self.context_rate or self.random.random() >= self.context_rate:
             return ""
         modifier = self.random.choice(self.context[key])
