@@ -15,6 +15,7 @@ from typing import Any
 from .errors import UserInputError
 from .formats import (
     END,
+    LINE_BREAKS,
     LOOKAHEAD,
     MAX_POINTER,
     OUTSIDE,
@@ -26,6 +27,7 @@ from .formats import (
     pointer_tag,
     relation_tag,
     render_chunks,
+    separators,
     shifted_chunks,
     tag_vocabulary,
 )
@@ -229,6 +231,7 @@ def decode_tags(
     batch_size: int = 16,
     with_text: bool = False,
     lookahead: int = LOOKAHEAD,
+    line_breaks: bool = LINE_BREAKS,
     show_progress: bool = False,
 ) -> list[str]:
     """Completions written with the words forced and only the tags chosen (greedy, grammar-constrained).
@@ -247,7 +250,7 @@ def decode_tags(
         decoder = decode_tags_fast
     return decoder(
         model, tokenizer, documents, ids, entity_types, relation_types, batch_size=batch_size,
-        with_text=with_text, lookahead=lookahead, show_progress=show_progress,
+        with_text=with_text, lookahead=lookahead, line_breaks=line_breaks, show_progress=show_progress,
     )
 
 
@@ -262,6 +265,7 @@ def decode_tags_stepwise(
     batch_size: int = 16,
     with_text: bool = False,
     lookahead: int = LOOKAHEAD,
+    line_breaks: bool = LINE_BREAKS,
     show_progress: bool = False,
 ) -> list[str]:
     """:func:`decode_tags` token by token through ``model(...)``: any causal LM, and the reference for the fast path.
@@ -283,7 +287,7 @@ def decode_tags_stepwise(
         for begin in batches:
             chunk = [documents[i] for i in order[begin : begin + batch_size]]
             for i, text in zip(order[begin : begin + batch_size], _decode_batch(
-                model, tokenizer, chunk, ids, entity_types, relation_types, with_text, lookahead
+                model, tokenizer, chunk, ids, entity_types, relation_types, with_text, lookahead, line_breaks
             ), strict=True):
                 outputs[i] = text
     finally:
@@ -299,7 +303,7 @@ def _cache_field(output: Any) -> str:
 
 def _decode_batch(model: Any, tokenizer: Any, docs: Sequence[Document], ids: dict[str, int],
                   entity_types: Sequence[str], relation_types: Sequence[str], with_text: bool,
-                  lookahead: int) -> list[str]:
+                  lookahead: int, line_breaks: bool) -> list[str]:
     import torch
 
     device = model.device
@@ -307,8 +311,9 @@ def _decode_batch(model: Any, tokenizer: Any, docs: Sequence[Document], ids: dic
                          add_special_tokens=False)["input_ids"] for d in docs]
     words_of = [[token for token, _, _ in tokenize(doc.text)] for doc in docs]
     decoders = []
-    for words in words_of:
-        pieces = [tokenizer((" " if i else "") + w, add_special_tokens=False)["input_ids"] for i, w in enumerate(words)]
+    for doc, words in zip(docs, words_of, strict=True):
+        before = separators(doc.text, line_breaks)
+        pieces = [tokenizer(before[i] + w, add_special_tokens=False)["input_ids"] for i, w in enumerate(words)]
         decoders.append(_TagDecoder(pieces, ids, entity_types, relation_types, lookahead))
     pad = tokenizer.pad_token_id
     width = max(len(p) for p in prompts)
@@ -334,8 +339,8 @@ def _decode_batch(model: Any, tokenizer: Any, docs: Sequence[Document], ids: dic
             out = model(input_ids=step_ids, attention_mask=mask, position_ids=positions,
                         use_cache=True, **{cache_field: getattr(out, cache_field)})
     return [
-        render_chunks(shifted_chunks(words, decoder.groups, lookahead))
-        for words, decoder in zip(words_of, decoders, strict=True)
+        render_chunks(shifted_chunks(words, decoder.groups, lookahead), separators(doc.text, line_breaks))
+        for doc, words, decoder in zip(docs, words_of, decoders, strict=True)
     ]
 
 
@@ -350,19 +355,22 @@ def predict(
     max_new_tokens: int = 1024,
     show_progress: bool = False,
     lookahead: int | None = None,
+    line_breaks: bool | None = None,
 ) -> tuple[list[Document], list[ParseResult]]:
     """Predicted documents (same ids and texts, predicted annotations) and their parse details.
 
     A tokenizer with one token per tag (the tiny default) is decoded with the words
-    forced; any other model generates the whole answer freely. ``lookahead`` defaults
-    to the one the model was trained with (:func:`model_lookahead`).
+    forced; any other model generates the whole answer freely. ``lookahead`` and
+    ``line_breaks`` default to what the model was trained with (:func:`model_lookahead`,
+    :func:`model_line_breaks`).
     """
     lookahead = model_lookahead(model) if lookahead is None else lookahead
+    line_breaks = model_line_breaks(model) if line_breaks is None else line_breaks
     ids = tag_token_ids(tokenizer, entity_types, relation_types)
     if ids is not None:
         completions = decode_tags(
             model, tokenizer, documents, ids, entity_types, relation_types, batch_size=batch_size,
-            lookahead=lookahead, show_progress=show_progress,
+            lookahead=lookahead, line_breaks=line_breaks, show_progress=show_progress,
         )
     else:
         prompts = [build_prompt(doc.text, entity_types, relation_types, lookahead=lookahead) for doc in documents]
@@ -386,6 +394,20 @@ def model_lookahead(model: Any) -> int:
     """The lookahead saved in the model's config at training time, else the format's default."""
     value = getattr(getattr(model, "config", None), LOOKAHEAD_ATTRIBUTE, None)
     return int(value) if isinstance(value, int) else LOOKAHEAD
+
+
+#: Name of the model-config attribute that records whether a model was trained with line breaks marked.
+LINE_BREAKS_ATTRIBUTE = "odin_tag_line_breaks"
+
+
+def model_line_breaks(model: Any) -> bool:
+    """Whether the model was trained with the note's line breaks in its completions.
+
+    False when its config does not say: models saved before the marks existed read
+    every word after a plain space.
+    """
+    value = getattr(getattr(model, "config", None), LINE_BREAKS_ATTRIBUTE, None)
+    return value if isinstance(value, bool) else False
 
 
 def check_model_dir(model_dir: str | os.PathLike[str]) -> str:

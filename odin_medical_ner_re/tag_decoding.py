@@ -27,23 +27,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .formats import END, OUTSIDE, build_prompt, render_chunks, shifted_chunks
+from .formats import END, LINE_BREAKS, OUTSIDE, build_prompt, render_chunks, separators, shifted_chunks
 from .schema import Document
 from .tokenize import tokenize
 
 
-def word_pieces(tokenizer: Any, documents: Sequence[Document]) -> tuple[list[list[str]], list[list[list[int]]]]:
-    """Each document's words and their token ids, as the model reads them (a space before all but the first).
+def word_pieces(
+    tokenizer: Any, documents: Sequence[Document], line_breaks: bool = LINE_BREAKS
+) -> tuple[list[list[str]], list[list[list[int]]]]:
+    """Each document's words and their token ids, as the model reads them: each word with what the
+    completion writes before it (:func:`~.formats.separators`).
 
     Tokenized once per distinct spelling, in one batched call: a note repeats most of
     its words, and a corpus repeats them more.
     """
     words_of = [[token for token, _, _ in tokenize(doc.text)] for doc in documents]
-    spellings = {(" " if i else "") + w for words in words_of for i, w in enumerate(words)}
-    ordered = sorted(spellings)
+    written = [
+        [before + word for before, word in zip(separators(doc.text, line_breaks), words, strict=True)]
+        for doc, words in zip(documents, words_of, strict=True)
+    ]
+    ordered = sorted({spelling for spellings in written for spelling in spellings})
     encoded = tokenizer(ordered, add_special_tokens=False)["input_ids"] if ordered else []
     ids = dict(zip(ordered, encoded, strict=True))
-    return words_of, [[ids[(" " if i else "") + w] for i, w in enumerate(words)] for words in words_of]
+    return words_of, [[ids[spelling] for spelling in spellings] for spellings in written]
 
 
 @dataclass
@@ -144,6 +150,7 @@ def decode_tags_fast(
     batch_size: int = 16,
     with_text: bool = False,
     lookahead: int = 0,
+    line_breaks: bool = LINE_BREAKS,
     show_progress: bool = False,
     max_run: int = 8,
 ) -> list[str]:
@@ -155,7 +162,7 @@ def decode_tags_fast(
 
     tag_ids = sorted(set(ids.values()))
     column_of = {token: column for column, token in enumerate(tag_ids)}
-    words_of, pieces_of = word_pieces(tokenizer, documents)
+    words_of, pieces_of = word_pieces(tokenizer, documents, line_breaks)
     prompts = [
         tuple(tokenizer(build_prompt(d.text, entity_types, relation_types, with_text=with_text, lookahead=lookahead),
                         add_special_tokens=False)["input_ids"])
@@ -177,7 +184,8 @@ def decode_tags_fast(
         progress = tqdm(total=len(documents), desc="tagging", unit="doc")
 
     def finish(slot: _Slot) -> None:
-        outputs[slot.index] = render_chunks(shifted_chunks(words_of[slot.index], slot.decoder.groups, lookahead))
+        chunks = shifted_chunks(words_of[slot.index], slot.decoder.groups, lookahead)
+        outputs[slot.index] = render_chunks(chunks, separators(documents[slot.index].text, line_breaks))
         if progress is not None:
             progress.update(1)
 

@@ -30,6 +30,7 @@ from odin_medical_ner_re.formats import (
     build_prompt,
     label_names,
     parse_completion,
+    separators,
     tag_vocabulary,
     to_messages,
     to_prompt_completion,
@@ -136,11 +137,35 @@ def test_round_trip_is_exact_on_every_generated_document(corpus: str, request: p
 def test_completion_walks_every_source_token_once(simple_docs: list[Document]) -> None:
     """One chunk per source token, in order, so the forced-word decoder and the parser agree on positions."""
     for doc in simple_docs[:300]:
+        for line_breaks in (True, False):
+            completion = build_completion(doc, line_breaks=line_breaks)
+            assert completion.endswith("\n")
+            words = [re.sub(r"(<[^<>\s]+>)+$", "", chunk) for chunk in completion.split()]
+            assert words == [token for token, _, _ in tokenize(doc.text)]
+            assert len(word_tags(doc)) == len(words)
+
+
+def test_line_breaks_are_written_where_the_note_breaks_a_line(simple_docs: list[Document]) -> None:
+    """The model must see a line end: "\\n " before exactly the words that start a line, one each."""
+    with_breaks = 0
+    for doc in simple_docs[:300]:
+        tokens = tokenize(doc.text)
+        starts_line = [i for i in range(1, len(tokens)) if "\n" in doc.text[tokens[i - 1][2] : tokens[i][1]]]
         completion = build_completion(doc)
-        assert completion.endswith("\n") and "\n" not in completion[:-1]
-        words = [re.sub(r"(<[^<>\s]+>)+$", "", chunk) for chunk in completion.split()]
-        assert words == [token for token, _, _ in tokenize(doc.text)]
-        assert len(word_tags(doc)) == len(words)
+        lines = completion[:-1].split("\n")
+        assert len(lines) == len(starts_line) + 1
+        assert all(line.startswith(" ") for line in lines[1:]), "the word keeps its space: same pieces as mid-line"
+        firsts = [len(line.split()) for line in lines[:-1]]
+        assert [sum(firsts[: k + 1]) for k in range(len(firsts))] == starts_line
+        assert "\n" not in build_completion(doc, line_breaks=False)[:-1]
+        with_breaks += bool(starts_line)
+    assert with_breaks > 100, "the notes should have lines to mark"
+
+
+def test_separators_mark_only_line_starts() -> None:
+    assert separators("") == []
+    assert separators("Fever\n\n  Cough, worse") == ["", "\n ", " ", " "]
+    assert separators("Fever\nCough", line_breaks=False) == ["", " "]
 
 
 @pytest.mark.parametrize("lookahead", [1, 2, 3])

@@ -26,10 +26,12 @@ from odin_medical_ner_re.formats import (
 )
 from odin_medical_ner_re.generator import MedicalTextGenerator
 from odin_medical_ner_re.inference import (
+    LINE_BREAKS_ATTRIBUTE,
     LOOKAHEAD_ATTRIBUTE,
     decode_tags,
     generate_completions,
     load_model,
+    model_line_breaks,
     model_lookahead,
     partner_types,
     predict,
@@ -244,6 +246,25 @@ def test_predict_reads_the_lookahead_from_the_model_config(tiny: tuple[Any, Any]
         assert not any(parsed[0].counts().values())
     finally:
         delattr(model.config, LOOKAHEAD_ATTRIBUTE)
+
+
+def test_predict_reads_the_line_breaks_from_the_model_config(tiny: tuple[Any, Any]) -> None:
+    """A model saved before the line-break marks existed (no attribute) reads plain spaces, as it was trained."""
+    model, tokenizer = tiny
+    note = [Document("lines", "Assessment:\nFever and cough\nPneumonia - amoxicillin")]
+    ids = tag_token_ids(tokenizer, ENTITY_TYPES, RELATION_TYPES)
+    assert not model_line_breaks(model)
+    plain = decode_tags(model, tokenizer, note, ids, ENTITY_TYPES, RELATION_TYPES, line_breaks=False)
+    marked = decode_tags(model, tokenizer, note, ids, ENTITY_TYPES, RELATION_TYPES, line_breaks=True)
+    assert predict(model, tokenizer, note)[0] == predict(model, tokenizer, note, line_breaks=False)[0]
+    setattr(model.config, LINE_BREAKS_ATTRIBUTE, True)
+    try:
+        assert model_line_breaks(model)
+        marked_prediction = parse_completion(marked[0], note[0].text).to_document("lines", note[0].text)
+        assert predict(model, tokenizer, note)[0] == [marked_prediction]
+    finally:
+        delattr(model.config, LINE_BREAKS_ATTRIBUTE)
+    assert marked[0].count("\n ") == 2 and "\n" not in plain[0][:-1]
 
 
 # --------------------------------------------------------------------------- free generation

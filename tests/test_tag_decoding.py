@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import torch
 
-from odin_medical_ner_re.formats import build_completion, build_prompt, tag_vocabulary
+from odin_medical_ner_re.formats import build_completion, build_prompt, separators, tag_vocabulary
 from odin_medical_ner_re.generator import MedicalTextGenerator
 from odin_medical_ner_re.inference import decode_tags, decode_tags_stepwise, tag_token_ids
 from odin_medical_ner_re.schema import ENTITY_TYPES, RELATION_TYPES, Document
@@ -123,9 +123,29 @@ def test_decode_tags_dispatches_to_the_same_output(tokenizer: Any, corpus: list[
 
 def test_word_pieces_are_the_per_word_tokenization(tokenizer: Any, corpus: list[Document]) -> None:
     docs = corpus[:3]
+    newline = tokenizer("\n", add_special_tokens=False)["input_ids"]
+    plain_words, plain = word_pieces(tokenizer, docs, line_breaks=False)
     words_of, pieces_of = word_pieces(tokenizer, docs)
-    for doc, words, pieces in zip(docs, words_of, pieces_of, strict=True):
+    assert plain_words == words_of
+    line_starts = 0
+    for doc, words, pieces, plain_pieces in zip(docs, words_of, pieces_of, plain, strict=True):
         assert words == [token for token, _, _ in tokenize(doc.text)]
-        assert pieces == [
+        assert plain_pieces == [
             tokenizer((" " if i else "") + w, add_special_tokens=False)["input_ids"] for i, w in enumerate(words)
         ]
+        for before, mine, theirs in zip(separators(doc.text), pieces, plain_pieces, strict=True):
+            # a word that starts a line is read as a line break, then the same pieces as mid-line
+            assert mine == (newline + theirs if before == "\n " else theirs)
+            line_starts += before == "\n "
+    assert line_starts > 0
+
+
+def test_fast_and_stepwise_agree_without_line_breaks(tokenizer: Any, corpus: list[Document]) -> None:
+    """Models trained before the line-break marks are decoded with plain spaces, by both decoders alike."""
+    model = model_of(tokenizer, 2, 1)
+    ids = tag_token_ids(tokenizer, ENTITY_TYPES, RELATION_TYPES)
+    args = (model, tokenizer, corpus[:4], ids, ENTITY_TYPES, RELATION_TYPES)
+    fast = decode_tags_fast(*args, batch_size=2, line_breaks=False)
+    assert fast == decode_tags_stepwise(*args, batch_size=2, line_breaks=False)
+    assert all("\n" not in text[:-1] for text in fast)
+    assert fast != decode_tags_fast(*args, batch_size=2), "line breaks change what the model reads"

@@ -517,6 +517,7 @@ def test_tiny_end_to_end_run_writes_model_tokenizer_and_reports(
     # the tag lookahead travels with the model, so predict() reads answers the way they were trained
     config = json.loads((output / "config.json").read_text())
     assert config["odin_tag_lookahead"] == info["data"]["tag_lookahead"]
+    assert config["odin_tag_line_breaks"] is info["data"]["tag_line_breaks"] is True
     report = json.loads((output / "report.json").read_text())
     assert set(report["splits"]) == {"test", "test_unseen"}
     for split in report["splits"].values():

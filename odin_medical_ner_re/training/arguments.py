@@ -25,7 +25,7 @@ from typing import Any
 from trl import ModelConfig, ScriptArguments, SFTConfig, TrlParser
 
 from ..errors import UserInputError
-from ..formats import LOOKAHEAD
+from ..formats import LINE_BREAKS, LOOKAHEAD
 from .launch import TINY, config_from_argv
 from .tiny import TinyModelSpec
 
@@ -94,6 +94,10 @@ class DataArguments(ScriptArguments):
     eval_batch_size: int = field(default=16, metadata=_help("documents generated at once when scoring"))
     tag_lookahead: int = field(
         default=LOOKAHEAD, metadata=_help("words between a word and its tags in the completion (0 = right after)")
+    )
+    tag_line_breaks: bool = field(
+        default=LINE_BREAKS,
+        metadata=_help("write the note's line breaks into the completion, so the model sees where a line ends"),
     )
 
     def overrides(self) -> dict[str, Any]:

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserInputError
-from ..formats import LOOKAHEAD, build_prompt, document_chunks, to_messages, to_prompt_completion
+from ..formats import (
+    LINE_BREAKS,
+    LOOKAHEAD,
+    build_prompt,
+    document_chunks,
+    separators,
+    to_messages,
+    to_prompt_completion,
+)
 from ..schema import ENTITY_TYPES, RELATION_TYPES, Document, Entity, load_documents
 
 if TYPE_CHECKING:
@@ -189,11 +197,11 @@ def sft_examples(
     *,
     conversational: bool = False,
     lookahead: int = LOOKAHEAD,
+    line_breaks: bool = LINE_BREAKS,
 ) -> list[dict[str, Any]]:
     """Prompt/completion records for models that write the whole answer (Hub models)."""
-    if conversational:
-        return [to_messages(doc, entity_types, relation_types, lookahead=lookahead) for doc in documents]
-    return [to_prompt_completion(doc, entity_types, relation_types, lookahead=lookahead) for doc in documents]
+    make = to_messages if conversational else to_prompt_completion
+    return [make(doc, entity_types, relation_types, lookahead=lookahead, line_breaks=line_breaks) for doc in documents]
 
 
 def tokenized_tag_examples(
@@ -204,19 +212,22 @@ def tokenized_tag_examples(
     *,
     with_text: bool = False,
     lookahead: int = LOOKAHEAD,
+    line_breaks: bool = LINE_BREAKS,
 ) -> list[dict[str, list[int]]]:
     """``input_ids`` + ``completion_mask`` built exactly as the forced-word decoder reads them.
 
-    The loss falls on the tags the model chooses; the words are inputs only.
+    The loss falls on the tags the model chooses; the words (with the line breaks
+    before them when ``line_breaks``) are inputs only.
     """
     records = []
     for doc in documents:
         prompt = build_prompt(doc.text, entity_types, relation_types, with_text=with_text, lookahead=lookahead)
         input_ids = list(tokenizer(prompt, add_special_tokens=False)["input_ids"])
         mask = [0] * len(input_ids)
+        before = separators(doc.text, line_breaks)
         for index, (word, tags) in enumerate(document_chunks(doc, lookahead)):
             if word:
-                pieces = tokenizer((" " if index else "") + word, add_special_tokens=False)["input_ids"]
+                pieces = tokenizer(before[index] + word, add_special_tokens=False)["input_ids"]
                 input_ids += pieces
                 mask += [0] * len(pieces)
             input_ids += tokenizer.convert_tokens_to_ids(tags)

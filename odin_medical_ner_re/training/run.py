@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import UserInputError
 from ..files import atomic_write_text
 from ..formats import build_completion, build_prompt, tag_vocabulary
-from ..inference import LOOKAHEAD_ATTRIBUTE, predict
+from ..inference import LINE_BREAKS_ATTRIBUTE, LOOKAHEAD_ATTRIBUTE, predict
 from ..schema import Document
 from ..scoring import flatten, format_report, score_documents
 from .backends import (
@@ -183,6 +183,7 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
     lookahead = data_args.tag_lookahead
     if lookahead < 0:
         raise UserInputError(f"tag_lookahead must be 0 or more, got {lookahead}")
+    line_breaks = data_args.tag_line_breaks
     load = {
         "seed": training_args.seed,
         "trust_remote_code": training_args.trust_remote_code,
@@ -207,18 +208,22 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
         # From scratch: tag tokens are single tokens, words are forced at decoding time.
         tags = tag_vocabulary(corpus.entity_types, corpus.relation_types)
         texts = (build_prompt(d.text, corpus.entity_types, corpus.relation_types, with_text=False, lookahead=lookahead)
-                 + build_completion(d, lookahead) for d in train_docs)
+                 + build_completion(d, lookahead, line_breaks) for d in train_docs)
         model, tokenizer = load_model_and_tokenizer(
             model_args, backend, tokenizer_texts=texts, extra_tokens=tags, **load
         )
         records = tokenized_tag_examples(
-            train_docs, tokenizer, corpus.entity_types, corpus.relation_types, lookahead=lookahead
+            train_docs, tokenizer, corpus.entity_types, corpus.relation_types, lookahead=lookahead,
+            line_breaks=line_breaks,
         )
     else:
         records = sft_examples(
-            train_docs, corpus.entity_types, corpus.relation_types, conversational=True, lookahead=lookahead
+            train_docs, corpus.entity_types, corpus.relation_types, conversational=True, lookahead=lookahead,
+            line_breaks=line_breaks,
         )
-    setattr(model.config, LOOKAHEAD_ATTRIBUTE, lookahead)  # saved with the model; predict() reads it back
+    # saved with the model; predict() reads them back
+    setattr(model.config, LOOKAHEAD_ATTRIBUTE, lookahead)
+    setattr(model.config, LINE_BREAKS_ATTRIBUTE, line_breaks)
     train_dataset = datasets.Dataset.from_list(records)
     eval_dataset = None
     generation_eval = None
@@ -226,11 +231,13 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
         eval_docs = corpus.split(data_args.dataset_test_split)
         eval_records = (
             tokenized_tag_examples(
-                eval_docs[:32], tokenizer, corpus.entity_types, corpus.relation_types, lookahead=lookahead
+                eval_docs[:32], tokenizer, corpus.entity_types, corpus.relation_types, lookahead=lookahead,
+                line_breaks=line_breaks,
             )
             if tiny
             else sft_examples(
-                eval_docs[:32], corpus.entity_types, corpus.relation_types, conversational=True, lookahead=lookahead
+                eval_docs[:32], corpus.entity_types, corpus.relation_types, conversational=True, lookahead=lookahead,
+                line_breaks=line_breaks,
             )
         )
         eval_dataset = datasets.Dataset.from_list(eval_records)
