@@ -46,6 +46,7 @@ from odin_medical_ner_re.inference import (
     decode_tags_stepwise,
     generate_completions,
     load_model,
+    model_line_breaks,
     model_lookahead,
     tag_token_ids,
 )
@@ -80,11 +81,11 @@ def bench_tagging(
     if ids is None:
         print("forced-word tagging: skipped (this tokenizer has no single-token tags)")
         return
-    lookahead = model_lookahead(model)
+    lookahead, line_breaks = model_lookahead(model), model_line_breaks(model)
 
     def run(decoder: Callable[..., list[str]], documents: list[Document], size: int) -> list[str]:
         return decoder(model, tokenizer, documents, ids, ENTITY_TYPES, RELATION_TYPES, batch_size=size,
-                       lookahead=lookahead)
+                       lookahead=lookahead, line_breaks=line_breaks)
 
     for decoder in (decode_tags_fast, decode_tags_stepwise):  # warm-up: allocator, kernels
         run(decoder, docs[:2], 2)

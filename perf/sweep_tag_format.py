@@ -68,7 +68,7 @@ def run_variant(name: str, data: tuple[Any, ...], device: str, *, lookahead: int
     import torch
 
     from odin_medical_ner_re.formats import build_completion, build_prompt, tag_vocabulary
-    from odin_medical_ner_re.inference import LOOKAHEAD_ATTRIBUTE, predict
+    from odin_medical_ner_re.inference import LINE_BREAKS_ATTRIBUTE, LOOKAHEAD_ATTRIBUTE, predict
     from odin_medical_ner_re.scoring import flatten, score_documents
     from odin_medical_ner_re.training.data import tokenized_tag_examples
     from odin_medical_ner_re.training.tiny import TinyModelSpec, build_tiny_model, train_tokenizer
@@ -83,6 +83,7 @@ def run_variant(name: str, data: tuple[Any, ...], device: str, *, lookahead: int
                          intermediate_size=intermediate, max_position_embeddings=1024)
     model = build_tiny_model(tokenizer, spec, seed=seed).to(device)
     setattr(model.config, LOOKAHEAD_ATTRIBUTE, lookahead)
+    setattr(model.config, LINE_BREAKS_ATTRIBUTE, True)  # tokenized_tag_examples' default
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps))
