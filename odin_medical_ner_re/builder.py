@@ -326,6 +326,9 @@ def make_builder(config_name: str = "1k", cache_dir: str | None = None, **overri
             - {"name", "version", "data_dir", "data_files", "description"}
         )
         raise UserInputError(f"unknown option(s) {sorted(unknown)}; valid: {', '.join(valid)}")
+    # Read here, in the caller's process: a missing or broken knowledge base is one clear error,
+    # not a traceback re-raised by ``datasets`` from a generating worker (cached, so nearly free).
+    load_knowledge_base()
     builder = OdinNerRe(config_name=config_name, cache_dir=cache_dir, hash=content_hash(), **overrides)
     # ``datasets`` applies overrides with setattr, after the dataclass checks ran: check again.
     builder.config.__post_init__()

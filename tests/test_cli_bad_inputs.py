@@ -610,6 +610,27 @@ def test_notes_accepted_before_an_interrupt_are_written(
     assert len((workspace / "out" / "l.jsonl").read_text().splitlines()) == 3
 
 
+@pytest.mark.parametrize("num_proc", ["1", "2"])
+def test_a_missing_or_broken_knowledge_base_is_one_error_before_any_worker(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], num_proc: str
+) -> None:
+    """Found in the caller's process: no traceback re-raised by ``datasets`` from a generating worker."""
+    build = ["build", "--config", "1k", "--num-proc", num_proc, "--cache-dir", str(workspace / "cache")]
+    monkeypatch.setenv("ODIN_KNOWLEDGE_DIR", str(workspace / "no-such-kb"))
+    code, err = _run(build, capsys)
+    assert code == 2
+    _assert_one_error(err, "no-such-kb does not exist")
+    broken = workspace / "broken-kb"
+    shutil.copytree(FIXTURE_KB, broken)
+    first = sorted(broken.glob("*.yaml"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n  - [unclosed\n", encoding="utf-8")
+    monkeypatch.setenv("ODIN_KNOWLEDGE_DIR", str(broken))
+    code, err = _run(build, capsys)
+    assert code == 2
+    assert "Traceback" not in err and err.startswith("error: ") and first.name in err, err
+    assert not (workspace / "cache").exists() or not any((workspace / "cache").rglob("*.arrow"))
+
+
 # --------------------------------------------------------------------------- signals
 
 
