@@ -266,3 +266,23 @@ def test_a_model_that_fails_to_load_is_one_error_naming_it(tmp_path: Path) -> No
         load_model_and_tokenizer(ModelArguments(model_name_or_path=str(folder)), "transformers")
     with pytest.raises(UserInputError, match=r"model folder \S*nowhere does not exist"):
         load_model_and_tokenizer(ModelArguments(model_name_or_path=str(tmp_path / "nowhere")), "transformers")
+
+
+def test_the_training_seed_draws_the_tiny_models_weights() -> None:
+    """``--seed`` must move the initial weights too, or runs over seeds only reorder the batches."""
+    import torch
+
+    from odin_medical_ner_re.training.backends import load_model_and_tokenizer
+
+    args = ModelArguments(
+        model_name_or_path="tiny", tiny_hidden_size=16, tiny_num_layers=1, tiny_num_heads=2,
+        tiny_intermediate_size=32, tiny_vocab_size=300,
+    )
+    texts = ["fever and cough from pneumonia", "metformin for type 2 diabetes"]
+
+    def weights(seed: int) -> torch.Tensor:
+        model, _ = load_model_and_tokenizer(args, "transformers", texts, seed=seed)
+        return model.model.layers[0].mlp.down_proj.weight
+
+    assert torch.equal(weights(1), weights(1))
+    assert not torch.equal(weights(1), weights(2))

@@ -83,7 +83,7 @@ def load_model_and_tokenizer(
             raise UserInputError("the tiny model needs training texts to train its tokenizer")
         spec = args.tiny_spec()
         tokenizer = train_tokenizer(tokenizer_texts, spec.vocab_size, extra_tokens)
-        return build_tiny_model(tokenizer, spec), tokenizer
+        return build_tiny_model(tokenizer, spec, seed=seed), tokenizer  # --seed draws the weights too
     check_model_location(str(args.model_name_or_path))
     if backend == "unsloth":
         return _load_unsloth(args, seed=seed, gradient_checkpointing=gradient_checkpointing)
