@@ -1148,6 +1148,22 @@ class AugmentStats:
         )
 
 
+def unseen_form_filter(documents: Sequence[Document], seed: int | None = None, share: float = 0.2) -> Callable[[str], bool]:
+    """The builder's hold-out rule as a ``keep_form``: a surface form kept out of train must stay
+    out of augmented train, or ``test_unseen`` stops measuring unseen names.
+
+    ``seed`` defaults to the one the documents' metadata records (else 42, the builder's).
+    """
+    from .builder import is_held_out
+
+    if not 0.0 < share < 1.0:
+        raise UserInputError(f"unseen share must be in (0, 1), got {share}")
+    if seed is None:
+        seeds = {d.metadata.get("seed") for d in documents}
+        seed = seeds.pop() if len(seeds) == 1 and isinstance(next(iter(seeds)), int) else 42
+    return lambda form: not is_held_out(form, seed, share)
+
+
 def parse_strategies(text: str | Sequence[str]) -> list[str]:
     names = [s.strip() for s in (text.split(",") if isinstance(text, str) else text) if s.strip()]
     unknown = [s for s in names if s not in STRATEGIES]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +83,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..augment import augment_documents, parse_strategies
+    from ..augment import augment_documents, parse_strategies, unseen_form_filter
     from ..knowledge import load_knowledge_base
     from ..quality import load_split_documents
 
@@ -106,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
     kb = load_knowledge_base()
     results = {}
     for name, documents in splits.items():
-        keep = None if args.allow_unseen_forms else _keep_form(documents, args.unseen_seed, args.unseen_share)
+        if not 0.0 < args.unseen_share < 1.0:
+            raise UserInputError(f"--unseen-share must be in (0, 1), got {args.unseen_share}")
+        keep = None if args.allow_unseen_forms else unseen_form_filter(documents, args.unseen_seed, args.unseen_share)
         output, stats = augment_documents(
             documents,
             strategies,
@@ -161,18 +162,6 @@ def _check_inputs(source: str, splits: dict[str, list[Any]], factor: int) -> Non
                 raise UserInputError(
                     f"{source}: {name} document {index} ({doc.id}) is invalid: {'; '.join(problems)}"
                 )
-
-
-def _keep_form(documents: list[Any], seed: int | None, share: float) -> Callable[[str], bool]:
-    """The builder's hold-out rule: a form kept out of train/test must stay out of augmented train."""
-    from ..builder import is_held_out
-
-    if not 0.0 < share < 1.0:
-        raise UserInputError(f"--unseen-share must be in (0, 1), got {share}")
-    if seed is None:
-        seeds = {d.metadata.get("seed") for d in documents}
-        seed = seeds.pop() if len(seeds) == 1 and isinstance(next(iter(seeds)), int) else 42
-    return lambda form: not is_held_out(form, seed, share)
 
 
 def _write(results: dict[str, tuple[list[Any], Any]], output: str, overwrite: bool) -> None:

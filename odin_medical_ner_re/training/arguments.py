@@ -82,6 +82,17 @@ class DataArguments(ScriptArguments):
     pseudo_name_copies: int = field(
         default=0, metadata=_help("renamed copies of each training note (teaches context over vocabulary)")
     )
+    augment_factor: int = field(
+        default=0,
+        metadata=_help(
+            "augmented variants of each training note (odin_medical_ner_re.augment; surface forms held out "
+            "for test_unseen are never introduced); 0 = none"
+        ),
+    )
+    augment_strategies: str = field(
+        default="paraphrase,substitute,reword,expand",
+        metadata=_help("comma-separated augmentation strategies: paraphrase, substitute, reword, expand"),
+    )
     generation_eval_samples: int = field(
         default=32, metadata=_help("validation notes generated and scored (F1) at each evaluation; 0 = loss only")
     )

@@ -7,6 +7,7 @@ is what extracts names it never saw, which is what ``test_unseen`` measures.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from ..schema import ENTITY_TYPES, RELATION_TYPES, Document, Entity, load_docume
 
 if TYPE_CHECKING:
     from .arguments import DataArguments
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -179,6 +182,34 @@ def with_pseudo_names(doc: Document, rng: random.Random, rate: float) -> Documen
         cursor = entity.end
     pieces.append(doc.text[cursor:])
     return Document(doc.id, "".join(pieces), entities, list(doc.relations), dict(doc.metadata))
+
+
+#: Most augmented variants per training note: the strategies draw from a finite set of
+#: rewordings and substitutions, so more variants mostly repeat earlier ones (as ``augment --factor``).
+MAX_AUGMENT_FACTOR = 100
+
+
+def with_augmented_copies(documents: Sequence[Document], args: DataArguments, seed: int) -> list[Document]:
+    """The documents followed by ``augment_factor`` valid augmented variants of each (none at 0).
+
+    Real knowledge-base names and reworded context around them, where renamed copies invent
+    names: both teach context over vocabulary. Held-out ``test_unseen`` forms stay out.
+    """
+    factor = args.augment_factor
+    if not isinstance(factor, int) or factor < 0 or factor > MAX_AUGMENT_FACTOR:
+        raise UserInputError(f"augment_factor must be an integer from 0 to {MAX_AUGMENT_FACTOR}, got {factor!r}")
+    if factor == 0:
+        return list(documents)
+    from ..augment import augment_documents, parse_strategies, unseen_form_filter
+    from ..knowledge import load_knowledge_base
+
+    strategies = parse_strategies(args.augment_strategies)
+    augmented, stats = augment_documents(
+        documents, strategies, factor=factor, seed=seed, knowledge_base=load_knowledge_base(),
+        keep_form=unseen_form_filter(documents),
+    )
+    logger.warning("augmentation (%s, factor %d): %s", ",".join(strategies), factor, stats.summary())
+    return augmented
 
 
 def with_renamed_copies(documents: Sequence[Document], args: DataArguments, seed: int) -> list[Document]:

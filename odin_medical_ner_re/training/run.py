@@ -32,6 +32,7 @@ from .data import (
     load_training_data,
     sft_examples,
     tokenized_tag_examples,
+    with_augmented_copies,
     with_renamed_copies,
 )
 from .launch import choose_backend
@@ -201,7 +202,11 @@ def run_training(data_args: DataArguments, training_args: Any, model_args: Model
             f"(it has: {', '.join(corpus.splits)}); set evaluate_splits to [] in the config and score the model "
             "afterwards with recipes/evaluate_model.py"
         )
-    train_docs = with_renamed_copies(corpus.split(data_args.dataset_train_split), data_args, training_args.seed)
+    train_docs = with_renamed_copies(
+        with_augmented_copies(corpus.split(data_args.dataset_train_split), data_args, training_args.seed),
+        data_args,
+        training_args.seed,
+    )
     import datasets
 
     if tiny:
