@@ -193,6 +193,8 @@ def format_table(runs: Sequence[Run]) -> str:
         f"{run.wall_seconds / 60:.1f} |\n"
         for run in runs
     )
+    if len(runs) < 2:  # one run has no spread to show
+        return header + rows
     columns = [[run.scores[split][task] for run in runs] for split in SPLITS for task in ("ner", "re")]
     means = " | ".join(summary(column) for column in columns)
     wall = summary([run.wall_seconds / 60 for run in runs], 1)

@@ -133,6 +133,14 @@ def test_the_table_lists_each_run_then_mean_and_sd(script: Any, tmp_path: Path, 
     assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["seed-0", "seed-1", "seed-2"]
 
 
+def test_one_run_has_no_spread_row(script: Any, tmp_path: Path) -> None:
+    """A standard deviation of one run would print as nan: the table then lists the run alone."""
+    out = tmp_path / "out"
+    assert script.main(["--seeds", "42", "--output", str(out)], runner=fake_runner({42: 0.93})) == 0
+    table = (out / "results.md").read_text()
+    assert "| 42 | 0.930 |" in table and "mean" not in table and "nan" not in table
+
+
 def test_a_failed_training_is_an_error_not_a_row(script: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     def crash(seed: int, output_dir: Path, log: Path, budget: float | None, probe: int, total: int) -> float:
         raise RuntimeError(f"training for seed {seed} failed (exit 1); its log: {log}")

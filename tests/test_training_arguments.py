@@ -80,6 +80,9 @@ def test_the_existing_configs_keep_their_meaning() -> None:
     assert data.dataset_test_split == "validation" and data.evaluate_splits == ["test", "test_unseen"]
     assert (training.max_steps, training.learning_rate, training.per_device_train_batch_size) == (600, 1e-3, 16)
     assert (model.model_name_or_path, model.tiny_hidden_size, model.max_seq_length) == ("tiny", 256, 1024)
+    # chosen on validation over three seeds (RESULTS.md): line breaks marked, one augmented variant per note
+    assert data.tag_line_breaks is True
+    assert (data.augment_factor, data.augment_strategies) == (1, "paraphrase,substitute,reword")
     peft_model = parse(["--config", str(PEFT_CONFIG)])[2]
     assert peft_model.lora_dropout == 0.0 and peft_model.dtype is None
     assert peft_model.lora_target_modules == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
