@@ -20,7 +20,8 @@ MULTI_NODE_CONFIGS = sorted((ROOT / "recipes" / "accelerate").glob("multi-node-*
 TINY = shlex.split(
     "--config recipes/configs/tiny-cpu.yaml --num_train 20 --num_validation 4 --num_test 4 --num_test_unseen 4 "
     "--tiny_hidden_size 32 --tiny_num_layers 1 --tiny_num_heads 2 --tiny_intermediate_size 64 --tiny_vocab_size 400 "
-    "--pseudo_name_copies 1 --max_steps 2 --eval_strategy no --save_strategy no --disable_tqdm true"
+    "--pseudo_name_copies 1 --augment_factor 0 --max_steps 2 --eval_strategy no --save_strategy no "
+    "--disable_tqdm true"
 )
 
 

@@ -513,7 +513,9 @@ def test_tiny_end_to_end_run_writes_model_tokenizer_and_reports(
         assert (output / name).exists(), name
     info = json.loads((output / "odin_training.json").read_text())
     assert info["backend"] == "transformers" and info["format"] == "forced-word tags"
-    assert info["train_examples"] == 40  # 20 notes + 1 renamed copy of each
+    # 20 notes + the recipe's augmented variant of (nearly) each, then 1 renamed copy of every one
+    assert 40 < info["train_examples"] <= 80 and info["train_examples"] % 2 == 0
+    assert info["data"]["augment_factor"] == 1
     # the tag lookahead travels with the model, so predict() reads answers the way they were trained
     config = json.loads((output / "config.json").read_text())
     assert config["odin_tag_lookahead"] == info["data"]["tag_lookahead"]
