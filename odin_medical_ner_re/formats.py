@@ -184,14 +184,20 @@ def document_chunks(doc: Document, lookahead: int = LOOKAHEAD) -> list[tuple[str
     return shifted_chunks([w for w, _ in rows], [t for _, t in rows], lookahead)
 
 
-def separators(text: str, line_breaks: bool = LINE_BREAKS) -> list[str]:
-    """What the completion writes before each of ``text``'s tokens: ``""`` before the first,
-    :data:`NEW_LINE` before one that starts a line (when ``line_breaks``), else :data:`SPACE`."""
+def written_words(text: str, line_breaks: bool = LINE_BREAKS) -> tuple[list[str], list[str]]:
+    """``text``'s tokens and what the completion writes before each, from one tokenization:
+    ``""`` before the first, :data:`NEW_LINE` before one that starts a line (when
+    ``line_breaks``), else :data:`SPACE`."""
     tokens = tokenize(text)
-    out = [""] if tokens else []
+    before = [""] if tokens else []
     for (_, _, end), (_, start, _) in zip(tokens, tokens[1:], strict=False):
-        out.append(NEW_LINE if line_breaks and "\n" in text[end:start] else SPACE)
-    return out
+        before.append(NEW_LINE if line_breaks and "\n" in text[end:start] else SPACE)
+    return [word for word, _, _ in tokens], before
+
+
+def separators(text: str, line_breaks: bool = LINE_BREAKS) -> list[str]:
+    """What the completion writes before each of ``text``'s tokens (:func:`written_words`)."""
+    return written_words(text, line_breaks)[1]
 
 
 def render_chunks(chunks: Sequence[tuple[str, list[str]]], before: Sequence[str] = ()) -> str:

@@ -27,12 +27,11 @@ from .formats import (
     pointer_tag,
     relation_tag,
     render_chunks,
-    separators,
     shifted_chunks,
     tag_vocabulary,
+    written_words,
 )
 from .schema import ENTITY_TYPES, RELATION_TYPES, VALID_RELATION_ARGUMENTS, Document
-from .tokenize import tokenize
 
 
 def generate_completions(
@@ -309,10 +308,9 @@ def _decode_batch(model: Any, tokenizer: Any, docs: Sequence[Document], ids: dic
     device = model.device
     prompts = [tokenizer(build_prompt(d.text, entity_types, relation_types, with_text=with_text, lookahead=lookahead),
                          add_special_tokens=False)["input_ids"] for d in docs]
-    words_of = [[token for token, _, _ in tokenize(doc.text)] for doc in docs]
+    written = [written_words(doc.text, line_breaks) for doc in docs]  # words, and what comes before each
     decoders = []
-    for doc, words in zip(docs, words_of, strict=True):
-        before = separators(doc.text, line_breaks)
+    for words, before in written:
         pieces = [tokenizer(before[i] + w, add_special_tokens=False)["input_ids"] for i, w in enumerate(words)]
         decoders.append(_TagDecoder(pieces, ids, entity_types, relation_types, lookahead))
     pad = tokenizer.pad_token_id
@@ -339,8 +337,8 @@ def _decode_batch(model: Any, tokenizer: Any, docs: Sequence[Document], ids: dic
             out = model(input_ids=step_ids, attention_mask=mask, position_ids=positions,
                         use_cache=True, **{cache_field: getattr(out, cache_field)})
     return [
-        render_chunks(shifted_chunks(words, decoder.groups, lookahead), separators(doc.text, line_breaks))
-        for doc, words, decoder in zip(docs, words_of, decoders, strict=True)
+        render_chunks(shifted_chunks(words, decoder.groups, lookahead), before)
+        for (words, before), decoder in zip(written, decoders, strict=True)
     ]
 
 

@@ -27,9 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .formats import END, LINE_BREAKS, OUTSIDE, build_prompt, render_chunks, separators, shifted_chunks
+from .formats import END, LINE_BREAKS, OUTSIDE, build_prompt, render_chunks, shifted_chunks, written_words
 from .schema import Document
-from .tokenize import tokenize
 
 
 def word_pieces(
@@ -41,15 +40,17 @@ def word_pieces(
     Tokenized once per distinct spelling, in one batched call: a note repeats most of
     its words, and a corpus repeats them more.
     """
-    words_of = [[token for token, _, _ in tokenize(doc.text)] for doc in documents]
-    written = [
-        [before + word for before, word in zip(separators(doc.text, line_breaks), words, strict=True)]
-        for doc, words in zip(documents, words_of, strict=True)
-    ]
-    ordered = sorted({spelling for spellings in written for spelling in spellings})
+    written = [written_words(doc.text, line_breaks) for doc in documents]
+    return [words for words, _ in written], _encode_words(tokenizer, written)
+
+
+def _encode_words(tokenizer: Any, written: Sequence[tuple[list[str], list[str]]]) -> list[list[list[int]]]:
+    """Token ids of each (words, what comes before each) of :func:`~.formats.written_words`."""
+    spellings_of = [[b + w for b, w in zip(before, words, strict=True)] for words, before in written]
+    ordered = sorted({spelling for spellings in spellings_of for spelling in spellings})
     encoded = tokenizer(ordered, add_special_tokens=False)["input_ids"] if ordered else []
     ids = dict(zip(ordered, encoded, strict=True))
-    return words_of, [[ids[spelling] for spelling in spellings] for spellings in written]
+    return [[ids[spelling] for spelling in spellings] for spellings in spellings_of]
 
 
 @dataclass
@@ -162,7 +163,8 @@ def decode_tags_fast(
 
     tag_ids = sorted(set(ids.values()))
     column_of = {token: column for column, token in enumerate(tag_ids)}
-    words_of, pieces_of = word_pieces(tokenizer, documents, line_breaks)
+    written = [written_words(doc.text, line_breaks) for doc in documents]  # words, and what comes before each
+    words_of, pieces_of = [words for words, _ in written], _encode_words(tokenizer, written)
     prompts = [
         tuple(tokenizer(build_prompt(d.text, entity_types, relation_types, with_text=with_text, lookahead=lookahead),
                         add_special_tokens=False)["input_ids"])
@@ -184,8 +186,8 @@ def decode_tags_fast(
         progress = tqdm(total=len(documents), desc="tagging", unit="doc")
 
     def finish(slot: _Slot) -> None:
-        chunks = shifted_chunks(words_of[slot.index], slot.decoder.groups, lookahead)
-        outputs[slot.index] = render_chunks(chunks, separators(documents[slot.index].text, line_breaks))
+        words, before = written[slot.index]
+        outputs[slot.index] = render_chunks(shifted_chunks(words, slot.decoder.groups, lookahead), before)
         if progress is not None:
             progress.update(1)
 

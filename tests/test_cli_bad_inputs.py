@@ -258,6 +258,11 @@ CASES: list[Case] = [
         "at most 100",
     ),
     Case("augment-zero-factor", ["augment", "good.jsonl", "out/a.jsonl", "--factor", "0"], "at least 1"),
+    Case(
+        "augment-unseen-share",
+        ["augment", "good.jsonl", "out/a.jsonl", "--unseen-share", "1.5"],
+        "--unseen-share must be in (0, 1), got 1.5",
+    ),
     Case("augment-invalid-document", ["augment", "mismatch.jsonl", "out/a.jsonl"], "is invalid"),
     Case("augment-empty", ["augment", "empty.jsonl", "out/a.jsonl"], "no documents"),
     Case("augment-cp1252", ["augment", "cp1252.jsonl", "out/a.jsonl"], "not valid UTF-8"),

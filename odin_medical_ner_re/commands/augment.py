@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
             f"--factor must be at most {MAX_FACTOR}, got {args.factor}: the strategies draw from a finite "
             "set of rewordings and substitutions, so more copies of a note mostly repeat earlier ones"
         )
+    if not args.allow_unseen_forms and not 0.0 < args.unseen_share < 1.0:  # the share only filters forms
+        raise UserInputError(f"--unseen-share must be in (0, 1), got {args.unseen_share}")
     _check_output(args.input, args.output, args.overwrite)
     corpus = load_split_documents(args.input)
     split = args.split or ("train" if "train" in corpus.splits else None)
@@ -105,8 +107,6 @@ def run(args: argparse.Namespace) -> int:
     kb = load_knowledge_base()
     results = {}
     for name, documents in splits.items():
-        if not 0.0 < args.unseen_share < 1.0:
-            raise UserInputError(f"--unseen-share must be in (0, 1), got {args.unseen_share}")
         keep = None if args.allow_unseen_forms else unseen_form_filter(documents, args.unseen_seed, args.unseen_share)
         output, stats = augment_documents(
             documents,
